@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_VERSION := 26.3
+
+.PHONY: install run test lint bench constraints clean
+
+install: $(STAMP)
+
+# Re-installs only when the pinned set or the package metadata changes.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## Simulator + Airflow standalone + demo accounts; prints the URL and login. Ctrl-C stops it all.
+run: install
+	$(BIN)/exchange-sync demo
+
+## The whole suite (PostgreSQL tests run when EXCHANGE_SYNC_TEST_PG_URL is set, as .ci/run does).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+## Benchmarks: DAG parse time and import overhead against a bare ccxt loop.
+bench: install
+	$(BIN)/python bench/parse_dags.py
+	$(BIN)/python bench/import_vs_ccxt.py
+
+## Re-freeze constraints.txt from a clean virtualenv holding only requirements.txt.
+constraints:
+	rm -rf /tmp/exchange-sync-freeze && $(PYTHON) -m venv /tmp/exchange-sync-freeze
+	/tmp/exchange-sync-freeze/bin/pip install --quiet pip==$(PIP_VERSION)
+	/tmp/exchange-sync-freeze/bin/pip install --quiet -r requirements.txt
+	(echo "# Full pinned install set for Python 3.11 (pip freeze of a clean install of requirements.txt)."; \
+	 echo "# Regenerate with: make constraints"; \
+	 /tmp/exchange-sync-freeze/bin/pip freeze) > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

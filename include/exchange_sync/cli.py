@@ -1,0 +1,114 @@
+"""The `exchange-sync` command: operators' and tests' way in without the Airflow UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from exchange_sync import settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulator":
+        from exchange_sync.simulator.server import main as simulator_main
+
+        return simulator_main(rest) or 0
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return args.handler(args) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="exchange-sync", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser(
+        "simulator", help="run the exchange simulator (see --help of the subcommand)", add_help=False
+    )
+
+    setup = sub.add_parser("setup", help="migrate the warehouse, create pools (and demo connections)")
+    _registry_option(setup)
+    setup.add_argument("--simulator", metavar="URL", help="also give every account a simulator key")
+    setup.set_defaults(handler=_setup)
+
+    status = sub.add_parser("status", help="per-account health, incidents and stream freshness")
+    _registry_option(status)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(handler=_status)
+
+    run_import = sub.add_parser("import", help="import one account now, outside Airflow")
+    _registry_option(run_import)
+    run_import.add_argument("account")
+    run_import.set_defaults(handler=_import)
+
+    demo = sub.add_parser("demo", help="what `make run` does: simulator + airflow standalone + demo accounts")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _registry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        default=None,
+        help=f"account registry (default: ${settings.REGISTRY_ENV} or dags/accounts.yaml)",
+    )
+
+
+def _load(args: argparse.Namespace):
+    from exchange_sync.registry import load_registry
+
+    return load_registry(args.registry or settings.registry_path())
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from exchange_sync import setup
+    from exchange_sync.sim_client import SimulatorClient
+
+    registry = _load(args)
+    registry.raise_for_errors()
+    print(f"warehouse schema at version {setup.migrate_warehouse()}")
+    print(f"pools: {', '.join(setup.ensure_pools(registry)) or 'none'}")
+    if args.simulator:
+        for account, outcome in setup.ensure_demo_connections(
+            registry, SimulatorClient(args.simulator)
+        ).items():
+            print(f"connection for {account}: {outcome}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from exchange_sync.status import format_table, registry_status
+    from exchange_sync.warehouse import Warehouse
+
+    warehouse = Warehouse.open()
+    try:
+        status = registry_status(_load(args), warehouse)
+    finally:
+        warehouse.close()
+    print(json.dumps(status, indent=2) if args.json else format_table(status))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from exchange_sync.importer.run import run_account_import
+
+    report = run_account_import(_load(args).account(args.account))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from exchange_sync.demo import run_demo
+
+    return run_demo()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

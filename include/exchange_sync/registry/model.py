@@ -1,0 +1,90 @@
+"""Validated registry models: what the DAG builder, importer and CLI consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from exchange_sync.registry.errors import InvalidRegistryEntries, RegistryError
+
+DEFAULT_SCHEDULE = "0 * * * *"
+DEFAULT_POOL_SLOTS = 2
+
+
+@dataclass(frozen=True)
+class ExchangeConfig:
+    exchange: str
+    schedule: str | None = DEFAULT_SCHEDULE  # cron; None means manual runs only
+    pool_slots: int = DEFAULT_POOL_SLOTS
+
+    @property
+    def pool(self) -> str:
+        return f"ccxt_{self.exchange}"
+
+    @property
+    def dag_id(self) -> str:
+        return f"exchange_sync_{self.exchange}"
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    id: str
+    exchange: str
+    conn_id: str
+    streams: tuple[str, ...]
+    history_start: datetime  # timezone-aware UTC
+    symbols: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+
+    def to_task_arg(self) -> dict:
+        """The JSON-safe form a mapped import task receives (no secrets: keys stay in the connection)."""
+        return {
+            "id": self.id,
+            "exchange": self.exchange,
+            "conn_id": self.conn_id,
+            "streams": list(self.streams),
+            "history_start": self.history_start.isoformat(),
+            "symbols": list(self.symbols),
+            "notify": list(self.notify),
+        }
+
+    @classmethod
+    def from_task_arg(cls, arg: dict) -> AccountConfig:
+        return cls(
+            id=arg["id"],
+            exchange=arg["exchange"],
+            conn_id=arg["conn_id"],
+            streams=tuple(arg["streams"]),
+            history_start=datetime.fromisoformat(arg["history_start"]),
+            symbols=tuple(arg.get("symbols", ())),
+            notify=tuple(arg.get("notify", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Registry:
+    path: Path
+    accounts: tuple[AccountConfig, ...]
+    exchanges: dict[str, ExchangeConfig]
+    errors: tuple[RegistryError, ...] = field(default=())
+
+    def accounts_of(self, exchange: str) -> tuple[AccountConfig, ...]:
+        return tuple(a for a in self.accounts if a.exchange == exchange)
+
+    def account(self, account_id: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        raise KeyError(f"{self.path}: no account with id {account_id!r}")
+
+    def exchange_config(self, exchange: str) -> ExchangeConfig:
+        return self.exchanges.get(exchange) or ExchangeConfig(exchange=exchange)
+
+    def exchanges_in_use(self) -> list[ExchangeConfig]:
+        """One config per exchange that has at least one valid account, in a stable order."""
+        return [self.exchange_config(e) for e in sorted({a.exchange for a in self.accounts})]
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise InvalidRegistryEntries(self.errors)

@@ -1,0 +1,76 @@
+"""One-time (and idempotent) setup: warehouse schema, Airflow pools, demo connections.
+
+Runs outside tasks, with direct access to the Airflow metastore (the `exchange-sync setup` command
+and `make run`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from exchange_sync.airflow_connections import find_connection, put_connection
+from exchange_sync.provider import CONN_TYPE
+from exchange_sync.registry import Registry
+from exchange_sync.sim_client import SimulatorClient, SimulatorError
+from exchange_sync.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+DEMO_PERMISSIONS = ["reading"]
+
+
+def migrate_warehouse() -> int:
+    from exchange_sync.warehouse.migrations import LATEST_VERSION
+
+    Warehouse.open().close()
+    return LATEST_VERSION
+
+
+def ensure_pools(registry: Registry) -> list[str]:
+    """A pool per exchange in use: Airflow never schedules a task whose pool is missing."""
+    from airflow.models import Pool
+
+    names = []
+    for exchange in registry.exchanges_in_use():
+        Pool.create_or_update_pool(
+            name=exchange.pool,
+            slots=exchange.pool_slots,
+            description=f"exchange-sync: concurrent {exchange.exchange} imports",
+            include_deferred=False,
+        )
+        names.append(exchange.pool)
+    return names
+
+
+def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> dict[str, str]:
+    """Give each registry account a working simulator key in its Airflow connection.
+
+    A connection whose key the simulator still knows as active is left alone, so running setup
+    again neither mints new keys nor touches data. Returns account id -> "kept" | "created".
+    """
+    outcome = {}
+    for account in registry.accounts:
+        existing = find_connection(account.conn_id)
+        if existing is not None and _sim_key_active(simulator, existing.login):
+            outcome[account.id] = "kept"
+            continue
+        key = simulator.create_key(account.id, permissions=DEMO_PERMISSIONS)
+        put_connection(
+            account.conn_id,
+            conn_type=CONN_TYPE,
+            login=key["api_key"],
+            password=key["secret"],
+            extra={"exchange": account.exchange, "base_url": simulator.exchange_url(account.exchange)},
+            description=f"exchange-sync demo: simulator account {account.id}",
+        )
+        outcome[account.id] = "created"
+    return outcome
+
+
+def _sim_key_active(simulator: SimulatorClient, api_key: str | None) -> bool:
+    if not api_key:
+        return False
+    try:
+        return simulator.key(api_key).get("state") == "active"
+    except SimulatorError:
+        return False

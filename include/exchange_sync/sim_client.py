@@ -1,0 +1,85 @@
+"""A small client for the simulator's `/_sim/` control API, shared by setup, tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class SimulatorError(RuntimeError):
+    def __init__(self, status: int, path: str, body: str):
+        super().__init__(f"simulator answered {status} to {path}: {body}")
+        self.status = status
+
+
+class SimulatorClient:
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+
+    def exchange_url(self, exchange: str) -> str:
+        """The base-URL override a ccxt connection needs to talk to this simulator."""
+        return f"{self.base_url}/{exchange}"
+
+    def request(self, method: str, path: str, body: dict | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=60) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            raise SimulatorError(exc.code, path, exc.read().decode(errors="replace")) from None
+
+    def health(self) -> bool:
+        try:
+            return self.request("GET", "/_sim/health").get("status") == "ok"
+        except (OSError, SimulatorError):
+            return False
+
+    # accounts and ground truth
+    def accounts(self) -> list[dict]:
+        return self.request("GET", "/_sim/accounts")["accounts"]
+
+    def create_account(self, account_id: str, exchange: str = "binance", **spec: Any) -> dict:
+        return self.request("POST", "/_sim/accounts", {"id": account_id, "exchange": exchange, **spec})
+
+    def history(self, account_id: str) -> dict:
+        return self.request("GET", f"/_sim/accounts/{account_id}/history")
+
+    def add_activity(self, account_id: str, **counts: int) -> dict:
+        return self.request("POST", f"/_sim/accounts/{account_id}/activity", counts)
+
+    def set_account_status(self, account_id: str, status: str) -> dict:
+        return self.request("POST", f"/_sim/accounts/{account_id}/status", {"status": status})
+
+    # keys
+    def create_key(self, account_id: str, **spec: Any) -> dict:
+        return self.request("POST", f"/_sim/accounts/{account_id}/keys", spec)
+
+    def key(self, api_key: str) -> dict:
+        return self.request("GET", f"/_sim/keys/{api_key}")
+
+    def key_action(self, api_key: str, action: str) -> dict:
+        return self.request("POST", f"/_sim/keys/{api_key}/{action}")
+
+    def update_key(self, api_key: str, **changes: Any) -> dict:
+        return self.request("PATCH", f"/_sim/keys/{api_key}", changes)
+
+    # faults and the request log
+    def add_fault(self, kind: str, **spec: Any) -> dict:
+        return self.request("POST", "/_sim/faults", {"kind": kind, **spec})
+
+    def clear_faults(self) -> None:
+        self.request("DELETE", "/_sim/faults")
+
+    def set_maintenance(self, enabled: bool) -> None:
+        self.request("POST", "/_sim/maintenance", {"enabled": enabled})
+
+    def requests_since(self, seq: int = 0) -> dict:
+        return self.request("GET", f"/_sim/requests?since={seq}")
+
+    def last_seq(self) -> int:
+        return self.requests_since(10**12)["last_seq"]

@@ -1,0 +1,73 @@
+"""Versioned warehouse schema.
+
+A new database gets the current schema from schema.py and is stamped with the latest version; an
+existing one runs each pending step in order. A step is a function taking Alembic `Operations`,
+so changes read like ordinary Alembic migrations without an env.py or ini file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, inspect, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from exchange_sync.warehouse.schema import metadata
+
+Step = Callable[[Operations], None]
+
+# (version, description, step). Version 1 is the schema as first released; append, never edit.
+MIGRATIONS: list[tuple[int, str, Step | None]] = [
+    (1, "initial schema", None),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+_version_meta = MetaData()
+schema_version = Table(
+    "exchange_sync_schema",
+    _version_meta,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def current_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table(schema_version.name):
+        return None
+    return conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc())).scalar()
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the warehouse to LATEST_VERSION; safe to call from many processes at once."""
+    with engine.begin() as conn:
+        _lock(conn)
+        version = current_version(conn)
+        if version == LATEST_VERSION:
+            return version
+        if version is None:
+            metadata.create_all(conn)
+            _version_meta.create_all(conn)
+            _stamp(conn, LATEST_VERSION)
+            return LATEST_VERSION
+        ops = Operations(MigrationContext.configure(conn))
+        for number, _description, step in MIGRATIONS:
+            if number > version and step is not None:
+                step(ops)
+                _stamp(conn, number)
+        return LATEST_VERSION
+
+
+def _stamp(conn: Connection, version: int) -> None:
+    conn.execute(schema_version.insert().values(version=version, applied_at=datetime.now(UTC)))
+
+
+def _lock(conn: Connection) -> None:
+    """Serialise concurrent migrations: mapped import tasks may all open a new warehouse at once.
+
+    SQLite needs nothing here: engine.py makes every transaction BEGIN IMMEDIATE.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))

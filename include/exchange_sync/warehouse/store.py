@@ -1,0 +1,177 @@
+"""Reads and writes against the warehouse. Every write commits rows and their cursor together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine
+
+from exchange_sync import streams
+from exchange_sync.warehouse import schema
+from exchange_sync.warehouse.engine import make_engine, warehouse_url
+from exchange_sync.warehouse.migrations import migrate
+
+# The table each stream's rows land in, and the columns that identify a row.
+STREAM_TABLES: dict[str, Table] = {
+    streams.BALANCES: schema.balance_snapshots,
+    streams.TRADES: schema.trades,
+    streams.DEPOSITS: schema.transfers,
+    streams.WITHDRAWALS: schema.transfers,
+}
+TRANSFER_KIND = {streams.DEPOSITS: "deposit", streams.WITHDRAWALS: "withdrawal"}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far one (account, stream, scope) is imported. `scope` is the symbol for trades."""
+
+    account_id: str
+    stream: str
+    synced_until: datetime
+    scope: str = ""
+    position: str | None = None
+
+
+class Warehouse:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | URL | None = None) -> Warehouse:
+        """Connect (to the configured warehouse unless a URL is given) and migrate the schema."""
+        warehouse = cls(make_engine(url or warehouse_url()))
+        migrate(warehouse.engine)
+        return warehouse
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def commit_page(self, stream: str, rows: Sequence[Mapping[str, Any]], cursor: Cursor) -> int:
+        """Upsert one page of rows and advance the stream's cursor in a single transaction."""
+        table = STREAM_TABLES[stream]
+        with self.engine.begin() as conn:
+            if rows:
+                _upsert(conn, table, rows)
+            _upsert(conn, schema.cursors, [_cursor_row(cursor)])
+        return len(rows)
+
+    def record_attempt(
+        self,
+        account_id: str,
+        exchange: str,
+        *,
+        ok: bool,
+        error: str | None = None,
+        requests: int | None = None,
+    ) -> None:
+        now = datetime.now(UTC)
+        row: dict[str, Any] = {
+            "account_id": account_id,
+            "exchange": exchange,
+            "last_attempt_at": now,
+            "last_error": error,
+            "last_requests": requests,
+        }
+        if ok:
+            row["last_success_at"] = now
+        with self.engine.begin() as conn:
+            _upsert(conn, schema.account_sync, [row])
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def cursor(self, account_id: str, stream: str, scope: str = "") -> Cursor | None:
+        c = schema.cursors.c
+        query = select(schema.cursors).where(c.account_id == account_id, c.stream == stream, c.scope == scope)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _cursor_from_row(row) if row else None
+
+    def cursors(self, account_id: str, stream: str | None = None) -> list[Cursor]:
+        c = schema.cursors.c
+        query = select(schema.cursors).where(c.account_id == account_id)
+        if stream is not None:
+            query = query.where(c.stream == stream)
+        with self.engine.connect() as conn:
+            return [_cursor_from_row(r) for r in conn.execute(query.order_by(c.stream, c.scope)).mappings()]
+
+    def row_counts(self, account_id: str) -> dict[str, int]:
+        """Rows per stream; balances count the assets in the latest snapshot."""
+        counts = {}
+        with self.engine.connect() as conn:
+            t = schema.trades.c
+            counts[streams.TRADES] = conn.scalar(select(func.count()).where(t.account_id == account_id))
+            x = schema.transfers.c
+            for stream, kind in TRANSFER_KIND.items():
+                query = select(func.count()).where(x.account_id == account_id, x.kind == kind)
+                counts[stream] = conn.scalar(query)
+            counts[streams.BALANCES] = len(self._latest_balances(conn, account_id))
+        return counts
+
+    def transfer_currencies(self, account_id: str) -> set[str]:
+        x = schema.transfers.c
+        query = select(x.currency).where(x.account_id == account_id).distinct()
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
+    def latest_balances(self, account_id: str) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return self._latest_balances(conn, account_id)
+
+    def account_sync(self, account_id: str) -> dict[str, Any] | None:
+        query = select(schema.account_sync).where(schema.account_sync.c.account_id == account_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    def rows(self, table: Table, account_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            query = select(table).where(table.c.account_id == account_id)
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    @staticmethod
+    def _latest_balances(conn: Connection, account_id: str) -> dict[str, dict[str, Any]]:
+        b = schema.balance_snapshots.c
+        latest = select(func.max(b.taken_at)).where(b.account_id == account_id).scalar_subquery()
+        query = select(schema.balance_snapshots).where(b.account_id == account_id, b.taken_at == latest)
+        return {r["asset"]: dict(r) for r in conn.execute(query).mappings()}
+
+
+def _upsert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    rows = list(rows)
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
+    statement = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    updated = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    if updated:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=updated)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(statement, rows)
+
+
+def _cursor_row(cursor: Cursor) -> dict[str, Any]:
+    return {
+        "account_id": cursor.account_id,
+        "stream": cursor.stream,
+        "scope": cursor.scope,
+        "position": cursor.position,
+        "synced_until": cursor.synced_until,
+        "updated_at": datetime.now(UTC),
+    }
+
+
+def _cursor_from_row(row: Mapping[str, Any]) -> Cursor:
+    return Cursor(
+        account_id=row["account_id"],
+        stream=row["stream"],
+        scope=row["scope"],
+        position=row["position"],
+        synced_until=row["synced_until"],
+    )
