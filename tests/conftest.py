@@ -1,0 +1,24 @@
+"""Test-wide setup: an isolated AIRFLOW_HOME (set before anything imports Airflow), the simulator,
+and warehouses on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="exchange-sync-test-airflow-")
+os.environ.update(
+    {
+        "AIRFLOW_HOME": _AIRFLOW_HOME,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+    }
+)
+for leaked in ("EXCHANGE_SYNC_WAREHOUSE_URL", "EXCHANGE_SYNC_REGISTRY"):
+    os.environ.pop(leaked, None)
+
+pytest_plugins = ["tests.fixtures.airflow", "tests.fixtures.simulator", "tests.fixtures.warehouse"]

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from exchange_sync import streams
+from exchange_sync.warehouse import Cursor, Warehouse
+from exchange_sync.warehouse.migrations import LATEST_VERSION, current_version
+from exchange_sync.warehouse.schema import trades
+from exchange_sync.warehouse.types import canonical_decimal
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def trade(trade_id: str, amount: str = "98765432.12345678", price: str = "0.00000001") -> dict:
+    return {
+        "account_id": "acc",
+        "symbol": "BTC/USDT",
+        "trade_id": trade_id,
+        "exchange": "binance",
+        "order_id": "o1",
+        "side": "buy",
+        "price": Decimal(price),
+        "amount": Decimal(amount),
+        "cost": Decimal("0.9876543212345678"),
+        "fee_cost": Decimal("0.00000123"),
+        "fee_currency": "BNB",
+        "taker_or_maker": "taker",
+        "traded_at": NOW,
+        "imported_at": NOW,
+    }
+
+
+def test_amounts_round_trip_exactly(warehouse):
+    cursor = Cursor("acc", streams.TRADES, NOW, scope="BTC/USDT", position="1")
+    warehouse.commit_page(streams.TRADES, [trade("1")], cursor)
+    (row,) = warehouse.rows(trades, "acc")
+    # 16 significant digits: a float would come back as 98765432.12345678 -> 98765432.1234568
+    assert row["amount"] == Decimal("98765432.12345678")
+    assert str(row["amount"]) == "98765432.12345678"
+    assert row["cost"] == Decimal("0.9876543212345678")
+    assert row["price"] == Decimal("0.00000001")
+    assert row["traded_at"] == NOW
+
+
+def test_reimporting_a_page_upserts_instead_of_duplicating(warehouse):
+    cursor = Cursor("acc", streams.TRADES, NOW, scope="BTC/USDT", position="2")
+    warehouse.commit_page(streams.TRADES, [trade("1"), trade("2")], cursor)
+    warehouse.commit_page(streams.TRADES, [trade("2", amount="5"), trade("3")], cursor)
+    rows = {r["trade_id"]: r for r in warehouse.rows(trades, "acc")}
+    assert sorted(rows) == ["1", "2", "3"]
+    assert rows["2"]["amount"] == Decimal("5")
+
+
+def test_rows_and_cursor_commit_together_or_not_at_all(warehouse):
+    first = Cursor("acc", streams.TRADES, NOW, scope="BTC/USDT", position="1")
+    warehouse.commit_page(streams.TRADES, [trade("1")], first)
+    bad = trade("2")
+    bad["side"] = None  # NOT NULL: the insert fails inside the transaction
+    later = Cursor("acc", streams.TRADES, NOW + timedelta(hours=1), scope="BTC/USDT", position="2")
+    with pytest.raises(Exception):  # noqa: B017 -- the driver's IntegrityError class differs per backend
+        warehouse.commit_page(streams.TRADES, [trade("3"), bad], later)
+    assert [r["trade_id"] for r in warehouse.rows(trades, "acc")] == ["1"]
+    assert warehouse.cursor("acc", streams.TRADES, "BTC/USDT").position == "1"
+
+
+def test_cursor_round_trip_and_listing(warehouse):
+    warehouse.commit_page(streams.DEPOSITS, [], Cursor("acc", streams.DEPOSITS, NOW))
+    warehouse.commit_page(
+        streams.TRADES, [], Cursor("acc", streams.TRADES, NOW, scope="ETH/BTC", position="9")
+    )
+    assert warehouse.cursor("acc", streams.DEPOSITS) == Cursor("acc", streams.DEPOSITS, NOW)
+    assert warehouse.cursor("other", streams.DEPOSITS) is None
+    assert [c.scope for c in warehouse.cursors("acc", streams.TRADES)] == ["ETH/BTC"]
+
+
+def test_schema_is_versioned_and_migration_is_idempotent(warehouse_url):
+    first = Warehouse.open(warehouse_url)
+    second = Warehouse.open(warehouse_url)  # a second open finds the current version and does nothing
+    with second.engine.connect() as conn:
+        assert current_version(conn) == LATEST_VERSION
+        versions = conn.execute(text("SELECT count(*) FROM exchange_sync_schema")).scalar()
+    assert versions == 1
+    first.close()
+    second.close()
+
+
+def test_concurrent_first_opens_do_not_collide(warehouse_url):
+    """Mapped import tasks may all open a brand-new warehouse at the same moment."""
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            Warehouse.open(warehouse_url).close()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [("0.00123400", "0.001234"), ("1E+2", "100"), ("-0.0", "0"), ("12345678.12345678", "12345678.12345678")],
+)
+def test_canonical_decimal(raw, canonical):
+    assert canonical_decimal(raw) == canonical
+
+
+def test_non_finite_amounts_are_refused():
+    with pytest.raises(ValueError, match="not a finite number"):
+        canonical_decimal("NaN")
