@@ -78,7 +78,12 @@ class CcxtHook(BaseHook):
 
 def credentials_from_connection(conn: Any) -> Credentials:
     extra = conn.extra_dejson or {}
-    exchange = extra.get("exchange") or ""
+
+    def field(name: str) -> str:
+        # The connection form may store its fields prefixed (extra__ccxt__name), as older UIs did.
+        return extra.get(name) or extra.get(f"extra__{CONN_TYPE}__{name}") or ""
+
+    exchange = field("exchange")
     if not exchange:
         raise ValueError(
             f"connection {conn.conn_id!r} does not say which exchange it is for (extra 'exchange')"
@@ -87,9 +92,9 @@ def credentials_from_connection(conn: Any) -> Credentials:
         exchange=exchange,
         api_key=conn.login or "",
         secret=conn.password or "",
-        passphrase=extra.get("passphrase") or "",
-        uid=extra.get("uid") or "",
-        base_url=extra.get("base_url") or None,
+        passphrase=field("passphrase"),
+        uid=field("uid"),
+        base_url=field("base_url") or None,
     )
 
 
