@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,18 @@ def accounts_alias(exchange: str) -> AssetAlias:
     return AssetAlias(f"exchange_sync.{exchange}.accounts")
 
 
+def needs_a_person(exc: BaseException) -> bool:
+    """The exchange rejected us (keys, permissions, account) or the connection is missing.
+
+    Network trouble, rate limits, outages and warehouse hiccups pass by themselves and are retried.
+    """
+    import ccxt
+
+    if isinstance(exc, AirflowNotFoundException):
+        return True
+    return isinstance(exc, ccxt.BaseError) and not isinstance(exc, ccxt.NetworkError)
+
+
 @task(
     map_index_template="{{ account_label }}",
     retries=IMPORT_RETRIES,
@@ -41,7 +54,13 @@ def import_account(account: dict[str, Any]) -> dict[str, Any]:
     context = get_current_context()
     context["account_label"] = account["id"]  # shown instead of the map index in the grid
     config = AccountConfig.from_task_arg(account)
-    report = run_account_import(config)
+    try:
+        report = run_account_import(config)
+    except Exception as exc:
+        if not needs_a_person(exc):
+            raise  # Airflow retries it with backoff
+        # Retrying a rejected key only hammers the exchange (which may lock the key or ban the IP).
+        raise AirflowFailException(f"{config.exchange}/{config.id}: {type(exc).__name__}: {exc}") from exc
     context["outlet_events"][accounts_alias(config.exchange)].add(
         account_asset(config.exchange, config.id), extra={"rows": report["rows"]}
     )

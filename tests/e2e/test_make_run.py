@@ -1,0 +1,169 @@
+"""`make run` on a fresh AIRFLOW_HOME: the real simulator and `airflow standalone`, the demo DAG's
+first run, the warehouse against ground truth, then Ctrl-C (SIGTERM to the process group).
+
+Slow (a few minutes): it is the one test that proves the two-command quickstart works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from exchange_sync.airflow_api import AirflowAPI
+from exchange_sync.sim_client import SimulatorClient
+from exchange_sync.warehouse import Warehouse
+from tests.conftest import REPO
+from tests.fixtures.ground_truth import assert_warehouse_matches
+
+pytestmark = pytest.mark.e2e
+DEMO_ACCOUNTS = ("alice", "bob", "carol")
+FIRST_RUN_DEADLINE = 120  # seconds from "DAG unpaused" to a successful first run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MakeRun:
+    def __init__(self, home: Path):
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "EXCHANGE_SYNC"))}
+        self.env.update(
+            AIRFLOW_HOME=str(home),
+            AIRFLOW_PORT=str(free_port()),
+            SIM_PORT=str(free_port()),
+            # The scheduler's and triggerer's log servers, so a demo already running here is no clash.
+            AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+            AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+        )
+        self.proc: subprocess.Popen | None = None
+        self.output: list[str] = []
+
+    def start(self) -> dict[str, str]:
+        self.proc = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+        banner: dict[str, str] = {}
+        deadline = time.monotonic() + 400
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if m := re.search(r"Airflow\s+(http://\S+)\s+\(login: admin / (\S+)\)", line):
+                banner.update(url=m.group(1), password=m.group(2))
+            if m := re.search(r"Simulator\s+(http://\S+)", line):
+                banner["simulator"] = m.group(1)
+            if "Ctrl-C stops everything" in line or time.monotonic() > deadline:
+                break
+        assert {"url", "password", "simulator"} <= set(banner), "".join(self.output)
+        return banner
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=90)
+
+
+def wait_for_successful_run(api: AirflowAPI, dag_id: str) -> dict:
+    deadline = time.monotonic() + FIRST_RUN_DEADLINE
+    while time.monotonic() < deadline:
+        runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"]
+        if any(r["state"] == "failed" for r in runs):
+            raise AssertionError(f"a run failed: {runs}")
+        done = [r for r in runs if r["state"] == "success"]
+        if done:
+            return done[0]
+        time.sleep(2)
+    raise AssertionError(f"no successful run of {dag_id} within {FIRST_RUN_DEADLINE} s")
+
+
+def listening(port: str) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", int(port))) == 0
+
+
+def processes_of(home: Path) -> list[str]:
+    """Command lines of live processes whose environment has this AIRFLOW_HOME."""
+    marker = f"AIRFLOW_HOME={home}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+    return found
+
+
+def test_make_run_from_scratch_then_again(tmp_path):
+    home = tmp_path / "airflow-home"
+    demo = MakeRun(home)
+    banner = demo.start()
+    try:
+        api = AirflowAPI(banner["url"], "admin", banner["password"])
+        simulator = SimulatorClient(banner["simulator"])
+        wait_for_successful_run(api, "exchange_sync_binance")
+
+        warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+        for account in DEMO_ACCOUNTS:
+            assert_warehouse_matches(warehouse, account, simulator.history(account))
+        rows_after_first = {a: warehouse.row_counts(a) for a in DEMO_ACCOUNTS}
+        warehouse.close()
+
+        status = json.loads(
+            subprocess.run(
+                [str(Path(sys.executable).with_name("exchange-sync")), "status", "--json"],
+                env={**demo.env, "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags")},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        assert {a["account"]: a["state"] for a in status["accounts"]} == dict.fromkeys(
+            DEMO_ACCOUNTS, "healthy"
+        )
+
+        # Keys live Fernet-encrypted in Airflow's database, with the key Airflow generated once.
+        assert re.search(r"^fernet_key = \S+", (home / "airflow.cfg").read_text(), re.M)
+        with sqlite3.connect(home / "airflow.db") as db:
+            encrypted = db.execute(
+                "SELECT conn_id, is_encrypted FROM connection WHERE conn_id LIKE 'exchange_sync_binance_%'"
+            ).fetchall()
+        assert sorted(encrypted) == [(f"exchange_sync_binance_{a}", 1) for a in DEMO_ACCOUNTS]
+    finally:
+        demo.stop()
+    assert not listening(demo.env["AIRFLOW_PORT"]) and not listening(demo.env["SIM_PORT"])
+    assert processes_of(home) == [], "processes left running after SIGTERM"
+
+    # Again: same data, same keys, no duplicated setup.
+    again = MakeRun(home)
+    again.env.update(AIRFLOW_PORT=demo.env["AIRFLOW_PORT"], SIM_PORT=demo.env["SIM_PORT"])
+    again.start()
+    try:
+        setup_log = (home / "logs" / "setup.log").read_text()
+        assert setup_log.count("connection for alice: created") == 1
+        assert setup_log.count("connection for alice: kept") == 1
+        warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+        for account in DEMO_ACCOUNTS:
+            counts = warehouse.row_counts(account)
+            assert {k: v for k, v in counts.items() if k != "balances"} == {
+                k: v for k, v in rows_after_first[account].items() if k != "balances"
+            }
+        warehouse.close()
+    finally:
+        again.stop()
