@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from exchange_sync import streams
@@ -78,10 +79,8 @@ class AccountImporter:
             if stream in wanted:
                 self._import_transfers(stream)
         if streams.TRADES in wanted:
-            held = [
-                asset for asset, total in (balance.get("total") or {}).items() if total and float(total) != 0
-            ]
-            self._import_trades(held)
+            totals = balance.get("total") or {}
+            self._import_trades({asset for asset, total in totals.items() if total and Decimal(total)})
         log.info(
             "%s: imported %d rows with %d requests (%s)",
             self.label,
