@@ -49,6 +49,8 @@ BINANCE = ExchangeProfile(
         "fetchMarkets": {"types": ["spot"]},
         # capital/config/getall is a private call per load_markets; markets carry all we need.
         "fetchCurrencies": False,
+        # Two signed margin-pair listings per load_markets, for a spot-only importer.
+        "fetchMargins": False,
     },
 )
 

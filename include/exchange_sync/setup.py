@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from exchange_sync.airflow_connections import find_connection, put_connection
+from exchange_sync.hooks.ccxt import credentials_from_connection
 from exchange_sync.provider import CONN_TYPE
 from exchange_sync.registry import Registry
 from exchange_sync.sim_client import SimulatorClient, SimulatorError
@@ -46,14 +47,20 @@ def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> d
     """Give each registry account a working simulator key in its Airflow connection.
 
     A connection whose key the simulator still knows as active is left alone, so running setup
-    again neither mints new keys nor touches data. Returns account id -> "kept" | "created".
+    again neither mints new keys nor touches data; a connection that points anywhere but this
+    simulator holds real keys and is never touched. Returns account id -> "kept" | "created" |
+    "not a simulator connection".
     """
     outcome = {}
     for account in registry.accounts:
         existing = find_connection(account.conn_id)
-        if existing is not None and _sim_key_active(simulator, existing.login):
-            outcome[account.id] = "kept"
-            continue
+        if existing is not None:
+            if not _points_at(existing, simulator.exchange_url(account.exchange)):
+                outcome[account.id] = "not a simulator connection, left alone"
+                continue
+            if _sim_key_active(simulator, existing.login):
+                outcome[account.id] = "kept"
+                continue
         key = simulator.create_key(account.id, permissions=DEMO_PERMISSIONS)
         put_connection(
             account.conn_id,
@@ -65,6 +72,13 @@ def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> d
         )
         outcome[account.id] = "created"
     return outcome
+
+
+def _points_at(conn: object, base_url: str) -> bool:
+    try:
+        return credentials_from_connection(conn).base_url == base_url
+    except ValueError:  # not a ccxt connection at all
+        return False
 
 
 def _sim_key_active(simulator: SimulatorClient, api_key: str | None) -> bool:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+import threading
 import urllib.error
 import urllib.request
 from typing import Any
@@ -83,3 +87,18 @@ class SimulatorClient:
 
     def last_seq(self) -> int:
         return self.requests_since(10**12)["last_seq"]
+
+
+def spawn_simulator(*args: str, seed: int = 42) -> tuple[subprocess.Popen, SimulatorClient]:
+    """Start `python -m exchange_sync.simulator` on a free loopback port (tests, benchmarks)."""
+    argv = [sys.executable, "-m", "exchange_sync.simulator", "--host", "127.0.0.1", "--port", "0"]
+    proc = subprocess.Popen(
+        [*argv, "--seed", str(seed), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    for line in proc.stdout:
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            # Keep draining its output so a chatty simulator never blocks on a full pipe.
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
+            return proc, SimulatorClient(match.group(1))
+    raise RuntimeError(f"the simulator did not start (exit code {proc.wait()})")
