@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument(
         "--no-throttle", action="store_true", help="switch off ccxt's client-side rate limiter on both sides"
     )
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="network latency the simulator adds to every request"
+    )
     args = parser.parse_args()
 
     proc, simulator = spawn_simulator(seed=42)
@@ -119,6 +122,8 @@ def main() -> None:
             days=365,
         )
         key = simulator.create_key(ACCOUNT)
+        if args.latency_ms:
+            simulator.add_fault("latency", latency_ms=args.latency_ms, count=1_000_000, account=ACCOUNT)
         history = simulator.history(ACCOUNT)
         symbols = sorted({t["symbol"] for t in history["trades"]})
         history_start = datetime.now(UTC) - timedelta(days=366)
@@ -153,7 +158,8 @@ def main() -> None:
     print(
         f"Full import: {len(history['trades']):,} trades in {len(symbols)} symbols, "
         f"{len(history['deposits']):,} deposits, {len(history['withdrawals']):,} withdrawals "
-        f"(simulator on loopback, ccxt throttle {'off' if args.no_throttle else 'on'}, "
+        f"(simulator on loopback + {args.latency_ms} ms latency, "
+        f"ccxt throttle {'off' if args.no_throttle else 'on'}, "
         f"median of {args.rounds})"
     )
     print(f"{'':28}{'wall s':>10}{'requests':>10}{'rows':>10}")
@@ -169,8 +175,9 @@ def main() -> None:
         f"requests {ours[1] / same[1]:.3f} (target 1.0)"
     )
     print(
-        f"exchange-sync / oracle:          wall {ours[0] / oracle[0]:.3f}, requests {ours[1] / oracle[1]:.3f} "
-        f"({ours[1] - oracle[1]:.0f} myTrades probes of symbols that hold no trades)"
+        f"exchange-sync / oracle:          wall {ours[0] / oracle[0]:.3f}, "
+        f"requests {ours[1] / oracle[1]:.3f} "
+        f"({ours[1] - oracle[1]:.0f} myTrades probes of symbols with no trades)"
     )
     print(f"ground truth rows: {expected_rows:,} (exchange-sync also stores one balance row per asset)")
 

@@ -15,6 +15,7 @@ from typing import Any
 from exchange_sync import streams
 from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.rows import balance_rows, from_ms, to_ms, trade_row, transfer_row
+from exchange_sync.importer.writer import PageWriter
 from exchange_sync.profiles import ExchangeProfile
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Cursor, Warehouse
@@ -69,6 +70,25 @@ class AccountImporter:
         self.label = f"{account.exchange}/{account.id}"
 
     def run(self) -> ImportReport:
+        self.writer = PageWriter(self.warehouse)
+        try:
+            self._import_streams()
+        except BaseException:
+            # Pages fetched before the failure are still committed; the import's error is the one
+            # to report.
+            self.writer.close(raise_error=False)
+            raise
+        self.writer.close()
+        log.info(
+            "%s: imported %d rows with %d requests (%s)",
+            self.label,
+            self.report.rows,
+            self.report.requests,
+            ", ".join(f"{name} {r.rows} rows/{r.requests} req" for name, r in self.report.streams.items()),
+        )
+        return self.report
+
+    def _import_streams(self) -> None:
         wanted = [s for s in IMPORT_ORDER if s in self.account.streams]
         for stream in wanted:
             self.report.streams[stream] = StreamReport()
@@ -81,14 +101,6 @@ class AccountImporter:
         if streams.TRADES in wanted:
             totals = balance.get("total") or {}
             self._import_trades({asset for asset, total in totals.items() if total and Decimal(total)})
-        log.info(
-            "%s: imported %d rows with %d requests (%s)",
-            self.label,
-            self.report.rows,
-            self.report.requests,
-            ", ".join(f"{name} {r.rows} rows/{r.requests} req" for name, r in self.report.streams.items()),
-        )
-        return self.report
 
     # -- balances --------------------------------------------------------------------------
 
@@ -141,6 +153,7 @@ class AccountImporter:
 
     def _import_trades(self, held_assets: set[str]) -> None:
         markets = self._counted(streams.TRADES, self.client.load_markets)
+        self.writer.flush()  # discovery reads the transfers just imported
         assets = held_assets | self.warehouse.transfer_currencies(self.account.id)
         known = [c.scope for c in self.warehouse.cursors(self.account.id, streams.TRADES) if c.position]
         symbols = candidate_symbols(markets, assets, self.account.symbols, known)
@@ -198,7 +211,7 @@ class AccountImporter:
             report.requests += self.client.request_log.count - before
 
     def _commit(self, stream: str, rows: list[dict], cursor: Cursor) -> None:
-        self.warehouse.commit_page(stream, rows, cursor)
+        self.writer.submit(stream, rows, cursor)
         report = self.report.streams[stream]
         report.rows += len(rows)
         report.pages += 1
