@@ -1,0 +1,427 @@
+"""The /_sim/ control API: ground truth, accounts, keys, account states, faults and settings.
+
+JSON in, JSON out, no authentication (the simulator is a local test double). Unknown accounts
+and keys answer 404, malformed bodies 400, both as {"error": message, "field": name}. Every
+mutating call persists the world when it has a state file. Amounts are canonical decimal strings
+(no exponent, no trailing zeros); ids are the exchange-native ids as strings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from exchange_sync.simulator.decimals import canonical
+from exchange_sync.simulator.faults import FAULT_KINDS
+from exchange_sync.simulator.model import (
+    ACCOUNT_STATUSES,
+    PERMISSIONS,
+    Account,
+    AccountSpec,
+    Deposit,
+    Trade,
+    Withdrawal,
+)
+from exchange_sync.simulator.state import World, WorldError
+
+SUPPORTED_EXCHANGES = ("binance",)
+_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _reply(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, separators=(",", ":")))
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    return _reply({"error": message, "field": field}, status)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except ValueError:
+        raise WorldError(400, "request body is not valid JSON", "body") from None
+    if not isinstance(data, dict):
+        raise WorldError(400, "request body must be a JSON object", "body")
+    return data
+
+
+def _int(
+    body: dict[str, Any], name: str, default: int, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WorldError(400, f"{name} must be an integer", name)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise WorldError(400, f"{name} must be between {minimum} and {maximum}", name)
+    return value
+
+
+def _bool(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name)
+    if not isinstance(value, bool):
+        raise WorldError(400, f"{name} must be true or false", name)
+    return value
+
+
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise WorldError(400, f"{name} must be a string", name)
+    return value
+
+
+def _permissions(body: dict[str, Any], default: list[str] | None) -> list[str]:
+    value = body.get("permissions", default)
+    if not isinstance(value, list) or any(p not in PERMISSIONS for p in value):
+        raise WorldError(400, f"permissions must be a list drawn from {list(PERMISSIONS)}", "permissions")
+    return sorted(set(value), key=PERMISSIONS.index)
+
+
+def _ip_allowlist(body: dict[str, Any]) -> list[str]:
+    value = body.get("ip_allowlist", [])
+    if not isinstance(value, list):
+        raise WorldError(400, "ip_allowlist must be a list of IP addresses or CIDR ranges", "ip_allowlist")
+    for entry in value:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise WorldError(
+                400, f"ip_allowlist entry {entry!r} is not an IP address or CIDR range", "ip_allowlist"
+            ) from None
+    return [str(entry) for entry in value]
+
+
+def _expires_at(body: dict[str, Any]) -> int | None:
+    value = body.get("expires_at")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise WorldError(400, "expires_at must be epoch milliseconds, ISO-8601 or null", "expires_at")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise WorldError(400, f"expires_at {value!r} is not ISO-8601", "expires_at") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    raise WorldError(400, "expires_at must be epoch milliseconds, ISO-8601 or null", "expires_at")
+
+
+# -- views ------------------------------------------------------------------------------------
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "exchange": account.exchange,
+        "uid": account.uid,
+        "status": account.status,
+        "counts": {
+            "trades": account.trade_count(),
+            "deposits": len(account.deposits),
+            "withdrawals": len(account.withdrawals),
+        },
+        "markets": list(account.markets),
+    }
+
+
+def trade_view(world: World, trade: Trade) -> dict[str, Any]:
+    market = world.catalog.markets[trade.symbol]
+    return {
+        "id": str(trade.id),
+        "order_id": str(trade.order_id),
+        "symbol": market.unified,
+        "market_id": market.symbol,
+        "side": "buy" if trade.is_buyer else "sell",
+        "price": canonical(trade.price),
+        "amount": canonical(trade.qty),
+        "cost": canonical(trade.quote_qty),
+        "fee": canonical(trade.commission),
+        "fee_currency": trade.commission_asset,
+        "timestamp": trade.time,
+        "is_maker": trade.is_maker,
+    }
+
+
+def _txid(txid: str) -> str:
+    # ccxt strips this prefix from Binance's internal transfers (binance.py parse_transaction).
+    return txid.removeprefix("Internal transfer ")
+
+
+def deposit_view(deposit: Deposit) -> dict[str, Any]:
+    return {
+        "id": deposit.id,
+        "currency": deposit.coin,
+        "amount": canonical(deposit.amount),
+        "network": deposit.network,
+        "address": deposit.address,
+        "txid": _txid(deposit.txid),
+        "status": "ok" if deposit.status == 1 else "pending",
+        "timestamp": deposit.time,
+    }
+
+
+def withdrawal_view(withdrawal: Withdrawal) -> dict[str, Any]:
+    return {
+        "id": withdrawal.id,
+        "currency": withdrawal.coin,
+        "amount": canonical(withdrawal.amount),
+        "fee": canonical(withdrawal.fee),
+        "network": withdrawal.network,
+        "address": withdrawal.address,
+        "txid": _txid(withdrawal.txid),
+        "status": "ok" if withdrawal.status == 6 else "pending",
+        "timestamp": withdrawal.time,
+    }
+
+
+def balances_view(world: World, account: Account) -> dict[str, dict[str, str]]:
+    return {
+        asset: {"free": canonical(free), "locked": canonical(locked)}
+        for asset, (free, locked) in sorted(world.balance_split(account).items())
+    }
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+def add_routes(app: web.Application, world: World) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.get("/_sim/health")
+    async def health(request: web.Request) -> web.Response:
+        return _reply({"status": "ok"})
+
+    @routes.get("/_sim/accounts")
+    async def list_accounts(request: web.Request) -> web.Response:
+        return _reply({"accounts": [account_view(a) for a in world.accounts.values()]})
+
+    @routes.post("/_sim/accounts")
+    async def create_account(request: web.Request) -> web.Response:
+        body = await _body(request)
+        account_id = body.get("id")
+        if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+            raise WorldError(400, "id must be 1-64 characters from A-Z a-z 0-9 _ . -", "id")
+        exchange = body.get("exchange", "binance")
+        if exchange not in SUPPORTED_EXCHANGES:
+            raise WorldError(400, f"exchange must be one of {list(SUPPORTED_EXCHANGES)}", "exchange")
+        spec = AccountSpec(
+            id=account_id,
+            exchange=exchange,
+            seed=_int(body, "seed", 0),
+            trades=_int(body, "trades", 100, 0, 2_000_000),
+            symbols=_int(body, "symbols", 5, 1, 100),
+            deposits=_int(body, "deposits", 10, 0, 100_000),
+            withdrawals=_int(body, "withdrawals", 5, 0, 100_000),
+            days=_int(body, "days", 365, 1, 3650),
+        )
+        if spec.trades > 0 and spec.deposits == 0:
+            raise WorldError(
+                400, "an account with trades needs at least one deposit to fund them", "deposits"
+            )
+        return _reply(account_view(world.add_account(spec)), 201)
+
+    @routes.get("/_sim/accounts/{account}")
+    async def get_account(request: web.Request) -> web.Response:
+        return _reply(account_view(world.account(request.match_info["account"])))
+
+    @routes.get("/_sim/accounts/{account}/history")
+    async def history(request: web.Request) -> web.Response:
+        account = world.account(request.match_info["account"])
+        return _reply(
+            {
+                "trades": [trade_view(world, t) for t in account.all_trades()],
+                "deposits": [deposit_view(d) for d in account.deposits],
+                "withdrawals": [withdrawal_view(w) for w in account.withdrawals],
+                "balances": balances_view(world, account),
+            }
+        )
+
+    @routes.post("/_sim/accounts/{account}/activity")
+    async def activity(request: web.Request) -> web.Response:
+        account_id = request.match_info["account"]
+        world.account(account_id)
+        body = await _body(request)
+        trades, deposits, withdrawals = world.add_activity(
+            account_id,
+            trades=_int(body, "trades", 0, 0, 100_000),
+            deposits=_int(body, "deposits", 0, 0, 10_000),
+            withdrawals=_int(body, "withdrawals", 0, 0, 10_000),
+        )
+        return _reply(
+            {
+                "trades": [trade_view(world, t) for t in trades],
+                "deposits": [deposit_view(d) for d in deposits],
+                "withdrawals": [withdrawal_view(w) for w in withdrawals],
+            },
+            201,
+        )
+
+    @routes.post("/_sim/accounts/{account}/status")
+    async def set_status(request: web.Request) -> web.Response:
+        account_id = request.match_info["account"]
+        world.account(account_id)
+        body = await _body(request)
+        status = body.get("status")
+        if status not in ACCOUNT_STATUSES:
+            raise WorldError(400, f"status must be one of {list(ACCOUNT_STATUSES)}", "status")
+        return _reply(account_view(world.set_status(account_id, status)))
+
+    @routes.post("/_sim/accounts/{account}/keys")
+    async def create_key(request: web.Request) -> web.Response:
+        account_id = request.match_info["account"]
+        world.account(account_id)
+        body = await _body(request)
+        key = world.create_key(
+            account_id, _permissions(body, ["reading"]), _ip_allowlist(body), _expires_at(body)
+        )
+        return _reply(
+            {
+                "api_key": key.api_key,
+                "secret": key.secret,
+                "permissions": key.permissions,
+                "ip_allowlist": key.ip_allowlist,
+                "expires_at": key.expires_at,
+                "state": key.state,
+            },
+            201,
+        )
+
+    @routes.get("/_sim/accounts/{account}/keys")
+    async def list_keys(request: web.Request) -> web.Response:
+        account = world.account(request.match_info["account"])
+        now = world.now_ms()
+        return _reply({"keys": [k.public(now) for k in world.keys.values() if k.account_id == account.id]})
+
+    @routes.get("/_sim/keys/{api_key}")
+    async def get_key(request: web.Request) -> web.Response:
+        return _reply(world.key(request.match_info["api_key"]).public(world.now_ms()))
+
+    @routes.post("/_sim/keys/{api_key}/{action}")
+    async def key_action(request: web.Request) -> web.Response:
+        key = world.key(request.match_info["api_key"])
+        action = request.match_info["action"]
+        if action == "revoke":
+            key.state = "revoked"
+        elif action == "delete":
+            key.state = "deleted"
+        elif action == "expire":
+            key.expires_at = world.now_ms() - 1000
+        else:
+            raise WorldError(404, f"unknown key action {action!r} (revoke, delete, expire)", "action")
+        world.save()
+        return _reply(key.public(world.now_ms()))
+
+    @routes.patch("/_sim/keys/{api_key}")
+    async def update_key(request: web.Request) -> web.Response:
+        key = world.key(request.match_info["api_key"])
+        body = await _body(request)
+        unknown = set(body) - {"permissions", "ip_allowlist", "expires_at"}
+        if unknown:
+            raise WorldError(400, f"unknown field {sorted(unknown)[0]!r}", sorted(unknown)[0])
+        if "permissions" in body:
+            key.permissions = _permissions(body, None)
+        if "ip_allowlist" in body:
+            key.ip_allowlist = _ip_allowlist(body)
+        if "expires_at" in body:
+            key.expires_at = _expires_at(body)
+        world.save()
+        return _reply(key.public(world.now_ms()))
+
+    @routes.post("/_sim/maintenance")
+    async def maintenance(request: web.Request) -> web.Response:
+        body = await _body(request)
+        world.maintenance = _bool(body, "enabled")
+        world.save()
+        return _reply({"maintenance": world.maintenance})
+
+    @routes.post("/_sim/faults")
+    async def add_fault(request: web.Request) -> web.Response:
+        body = await _body(request)
+        kind = body.get("kind")
+        if kind not in FAULT_KINDS:
+            raise WorldError(400, f"kind must be one of {list(FAULT_KINDS)}", "kind")
+        account = _optional_str(body, "account")
+        if account is not None:
+            world.account(account)
+        fault = world.faults.arm(
+            kind,
+            _int(body, "count", 1, 1, 1_000_000),
+            status=_int(body, "status", 503, 500, 599),
+            latency_ms=_int(body, "latency_ms", 1000, 0, 600_000),
+            path_contains=_optional_str(body, "path_contains"),
+            account=account,
+            body=_optional_str(body, "body"),
+            retry_after=_int(body, "retry_after", 10, 0, 86_400),
+        )
+        return _reply(fault.to_json(), 201)
+
+    @routes.get("/_sim/faults")
+    async def list_faults(request: web.Request) -> web.Response:
+        return _reply({"faults": [f.to_json() for f in world.faults.faults]})
+
+    @routes.delete("/_sim/faults")
+    async def clear_faults(request: web.Request) -> web.Response:
+        return _reply({"cleared": world.faults.clear()})
+
+    def ratelimit_view() -> dict[str, Any]:
+        return {"enabled": world.ratelimit.enabled, "weight_per_minute": world.ratelimit.weight_per_minute}
+
+    @routes.get("/_sim/ratelimit")
+    async def get_ratelimit(request: web.Request) -> web.Response:
+        return _reply(ratelimit_view())
+
+    @routes.post("/_sim/ratelimit")
+    async def set_ratelimit(request: web.Request) -> web.Response:
+        body = await _body(request)
+        if "enabled" in body:
+            world.ratelimit.enabled = _bool(body, "enabled")
+        if "weight_per_minute" in body:
+            world.ratelimit.weight_per_minute = _int(body, "weight_per_minute", 6000, 1, 10**9)
+        world.limiter.reset()  # a new setting starts from a clean window and lifts bans
+        world.save()
+        return _reply(ratelimit_view())
+
+    @routes.get("/_sim/clock")
+    async def get_clock(request: web.Request) -> web.Response:
+        return _reply({"offset_ms": world.clock_offset_ms, "server_time": world.server_time_ms()})
+
+    @routes.post("/_sim/clock")
+    async def set_clock(request: web.Request) -> web.Response:
+        body = await _body(request)
+        world.clock_offset_ms = _int(body, "offset_ms", 0, -(10**12), 10**12)
+        world.save()
+        return _reply({"offset_ms": world.clock_offset_ms, "server_time": world.server_time_ms()})
+
+    @routes.get("/_sim/requests")
+    async def requests(request: web.Request) -> web.Response:
+        since_text = request.query.get("since", "0")
+        if not re.fullmatch(r"\d{1,20}", since_text):
+            raise WorldError(400, "since must be a non-negative integer", "since")
+        entries = world.requests.since(int(since_text))
+        return _reply({"requests": [e.to_json() for e in entries], "last_seq": world.requests.last_seq})
+
+    app.router.add_routes(routes)
+
+
+@web.middleware
+async def world_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn WorldError into the control API's JSON error bodies."""
+    try:
+        return await handler(request)
+    except WorldError as exc:
+        return _error(exc.status, str(exc), exc.field)

@@ -1,0 +1,227 @@
+"""Exchange-neutral middleware: request log, armed faults, maintenance mode and rate limits.
+
+Middleware order, outermost first: request log -> faults -> maintenance -> rate limit -> route.
+A fault therefore fires before (and instead of) maintenance and rate limiting, and is logged.
+
+Fault kinds, armed through POST /_sim/faults and fired on the next `count` matching requests
+(matching: the exchange prefix, an optional path substring, an optional account):
+
+* ``latency``: wait ``latency_ms`` before answering normally;
+* ``http_5xx``: answer ``status`` (default 503) with ``body`` or the exchange's own error body;
+* ``rate_limit``: answer 429 with the exchange's rate-limit body and ``Retry-After``;
+* ``truncate``: send the real status and headers with the full Content-Length, then half of the
+  body, then close the connection;
+* ``drop``: close the connection without sending anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from exchange_sync.simulator.exchange_profile import ExchangeProfile
+
+if TYPE_CHECKING:
+    from exchange_sync.simulator.state import World
+
+FAULT_KINDS = ("latency", "http_5xx", "rate_limit", "truncate", "drop")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class Fault:
+    id: str
+    kind: str
+    count: int
+    remaining: int
+    status: int
+    latency_ms: int
+    path_contains: str | None
+    account: str | None
+    body: str | None
+    retry_after: int
+
+    def matches(self, path: str, account: str | None) -> bool:
+        if self.remaining <= 0:
+            return False
+        if self.path_contains is not None and self.path_contains not in path:
+            return False
+        return self.account is None or self.account == account
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "count": self.count,
+            "remaining": self.remaining,
+            "fired": self.count - self.remaining,
+            "status": self.status,
+            "latency_ms": self.latency_ms,
+            "path_contains": self.path_contains,
+            "account": self.account,
+            "body": self.body,
+            "retry_after": self.retry_after,
+        }
+
+
+class FaultBook:
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def arm(
+        self,
+        kind: str,
+        count: int,
+        *,
+        status: int = 503,
+        latency_ms: int = 0,
+        path_contains: str | None = None,
+        account: str | None = None,
+        body: str | None = None,
+        retry_after: int = 10,
+    ) -> Fault:
+        fault = Fault(
+            f"f{next(self._ids)}",
+            kind,
+            count,
+            count,
+            status,
+            latency_ms,
+            path_contains,
+            account,
+            body,
+            retry_after,
+        )
+        self.faults.append(fault)
+        return fault
+
+    def take(self, path: str, account: str | None) -> Fault | None:
+        """The oldest armed fault matching the request, consuming one of its firings."""
+        for fault in self.faults:
+            if fault.matches(path, account):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def clear(self) -> int:
+        cleared = len(self.faults)
+        self.faults.clear()
+        return cleared
+
+
+def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any]:
+    def profile_for(path: str) -> ExchangeProfile | None:
+        for profile in profiles:
+            if path == profile.prefix or path.startswith(profile.prefix + "/"):
+                return profile
+        return None
+
+    @web.middleware
+    async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+        profile = profile_for(request.path)
+        if profile is None:
+            return await handler(request)
+        account, key_prefix = profile.resolve_account(request)
+        request["sim.profile"] = profile
+        request["sim.account"] = account
+        request["sim.weight"] = 0
+        request["sim.fault"] = None
+        status: int | None = 500
+        try:
+            response = await handler(request)
+            status = None if request["sim.fault"] == "drop" else response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            world.requests.add(
+                time=world.now_ms(),
+                method=request.method,
+                path=request.path,
+                account=account,
+                api_key_prefix=key_prefix,
+                status=status,
+                weight=request["sim.weight"],
+                fault=request["sim.fault"],
+            )
+
+    @web.middleware
+    async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        profile: ExchangeProfile | None = request.get("sim.profile")
+        if profile is None:
+            return await handler(request)
+        fault = world.faults.take(request.path, request["sim.account"])
+        if fault is None:
+            return await handler(request)
+        request["sim.fault"] = fault.kind
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.latency_ms / 1000)
+            return await handler(request)
+        if fault.kind == "http_5xx":
+            if fault.body is not None:
+                return web.Response(status=fault.status, text=fault.body, content_type="text/plain")
+            return profile.server_error_response(fault.status)
+        if fault.kind == "rate_limit":
+            bucket = profile.buckets[0]
+            return profile.rate_limited_response(bucket, world.ratelimit.limit(bucket), fault.retry_after)
+        if fault.kind == "drop":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=599)  # never reaches the client
+        # truncate: the real answer's status and headers, Content-Length of the whole body, half of it.
+        real = await handler(request)
+        body = real.body if isinstance(real, web.Response) and isinstance(real.body, bytes) else b""
+        truncated = web.StreamResponse(status=real.status, headers=real.headers)
+        truncated.content_length = len(body)
+        await truncated.prepare(request)
+        await truncated.write(body[: len(body) // 2])
+        if request.transport is not None:
+            request.transport.close()
+        return truncated
+
+    @web.middleware
+    async def maintenance(request: web.Request, handler: Handler) -> web.StreamResponse:
+        profile: ExchangeProfile | None = request.get("sim.profile")
+        if profile is not None and world.maintenance and not profile.maintenance_exempt(request):
+            return profile.maintenance_response()
+        return await handler(request)
+
+    @web.middleware
+    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        profile: ExchangeProfile | None = request.get("sim.profile")
+        if profile is None:
+            return await handler(request)
+        ip = request.remote or "unknown"
+        now = world.now_ms()
+        banned_until = world.limiter.banned_until(ip, now)
+        if banned_until is not None and world.ratelimit.enabled:
+            return profile.banned_response(banned_until, _seconds_until(banned_until, now))
+        cost = profile.cost(request)
+        request["sim.weight"] = cost.weight
+        verdict = world.limiter.charge(ip, cost.buckets, cost.weight, now, world.ratelimit)
+        if verdict.banned_until is not None:
+            until = verdict.banned_until
+            response = profile.banned_response(until, _seconds_until(until, now))
+        elif verdict.rejected_by is not None:
+            bucket, limit = verdict.rejected_by, verdict.limit
+            response = profile.rate_limited_response(bucket, limit, verdict.retry_after_s)
+        else:
+            response = await handler(request)
+        for bucket in cost.buckets:
+            if not response.prepared:
+                response.headers[bucket.header] = str(verdict.used[bucket.name])
+        return response
+
+    return [log_requests, inject_faults, maintenance, rate_limit]
+
+
+def _seconds_until(until_ms: int, now_ms: int) -> int:
+    return max(1, -(-(until_ms - now_ms) // 1000))
