@@ -78,11 +78,13 @@ class Processes:
 
 def run_demo() -> int:
     env = demo_environment()
+    bin_dir = Path(sys.executable).parent
+    # `airflow standalone` starts its parts as `airflow ...` from PATH: make it this virtualenv's.
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.update(env)
     home = Path(env["AIRFLOW_HOME"])
     (home / "logs").mkdir(parents=True, exist_ok=True)
     _write_env_file(home, env)
-    bin_dir = Path(sys.executable).parent
     simulator = SimulatorClient(f"http://127.0.0.1:{env['SIM_PORT']}")
     airflow_url = f"http://127.0.0.1:{env['AIRFLOW_PORT']}"
     processes = Processes()
