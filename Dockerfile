@@ -20,9 +20,9 @@ COPY --chown=airflow:0 requirements.txt constraints.txt ./
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r requirements.txt -c constraints.txt
 
 # 2. The project itself (its dependencies are all installed above). setuptools builds it in this
-#    directory, hence --chown.
+#    directory, hence --chown; with the setuptools pinned in requirements.txt, hence no build isolation.
 COPY --chown=airflow:0 pyproject.toml ./
 COPY --chown=airflow:0 include/ ./include/
-RUN pip install --no-cache-dir --no-deps .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 WORKDIR /opt/airflow

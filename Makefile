@@ -15,7 +15,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 ## Simulator + Airflow standalone + demo accounts; prints the URL and login. Ctrl-C stops it all.
@@ -41,7 +41,7 @@ constraints:
 	/tmp/exchange-sync-freeze/bin/pip install --quiet -r requirements.txt
 	(echo "# Full pinned install set for Python 3.11 (pip freeze of a clean install of requirements.txt)."; \
 	 echo "# Regenerate with: make constraints"; \
-	 /tmp/exchange-sync-freeze/bin/pip freeze) > constraints.txt
+	 /tmp/exchange-sync-freeze/bin/pip freeze --all | grep -v "^pip==") > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
