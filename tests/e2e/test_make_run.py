@@ -92,6 +92,18 @@ def wait_for_successful_run(api: AirflowAPI, dag_id: str) -> dict:
     raise AssertionError(f"no successful run of {dag_id} within {FIRST_RUN_DEADLINE} s")
 
 
+def assert_task_logs_say_what_was_fetched(api: AirflowAPI, run: dict) -> None:
+    base = f"/api/v2/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances"
+    mapped = api.get(f"{base}/import_account/listMapped")["task_instances"]
+    # The grid labels each mapped import with its account.
+    assert sorted(ti["rendered_map_index"] for ti in mapped) == sorted(DEMO_ACCOUNTS)
+    alice = next(ti for ti in mapped if ti["rendered_map_index"] == "alice")
+    logs = api.get(f"{base}/import_account/logs/{alice['try_number']}?map_index={alice['map_index']}")
+    text = json.dumps(logs)
+    assert re.search(r"binance/alice: imported \d+ rows with \d+ requests", text), text[:2000]
+    assert "binance/alice trades:" in text and "candidate symbols" in text
+
+
 def listening(port: str) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", int(port))) == 0
@@ -117,7 +129,8 @@ def test_make_run_from_scratch_then_again(tmp_path):
     try:
         api = AirflowAPI(banner["url"], "admin", banner["password"])
         simulator = SimulatorClient(banner["simulator"])
-        wait_for_successful_run(api, "exchange_sync_binance")
+        run = wait_for_successful_run(api, "exchange_sync_binance")
+        assert_task_logs_say_what_was_fetched(api, run)
 
         warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
         for account in DEMO_ACCOUNTS:

@@ -79,3 +79,21 @@ def test_dag_docs_list_the_accounts(two_accounts):
     for account in two_accounts:
         assert f"| {account.id} | `conn_{account.id}` |" in doc
     assert dedent("Pool `ccxt_binance`") in doc
+
+
+def test_next_run_fetches_only_the_new_activity(airflow_db, two_accounts, warehouse, simulator):
+    assert load_dag().test().state == "success"
+    account = two_accounts[0]
+    simulator.add_activity(account.id, trades=3, deposits=1, withdrawals=1)
+    seq = simulator.last_seq()
+
+    assert load_dag().test().state == "success"
+    paths = [r["path"] for r in simulator.requests_since(seq)["requests"] if r["account"] == account.id]
+    traded_symbols = len({t["symbol"] for t in account.history()["trades"]})
+    # One balance read, one request per transfer stream, one myTrades per candidate symbol:
+    # nothing already imported is fetched again.
+    assert paths.count("/binance/api/v3/account") == 1
+    assert paths.count("/binance/sapi/v1/capital/deposit/hisrec") == 1
+    assert paths.count("/binance/sapi/v1/capital/withdraw/history") == 1
+    assert traded_symbols <= paths.count("/binance/api/v3/myTrades") < 40
+    assert_warehouse_matches(warehouse, account.id, account.history())
