@@ -29,10 +29,13 @@ test: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-## Benchmarks: DAG parse time and import overhead against a bare ccxt loop.
+## Benchmarks: DAG parse time, and import overhead against bare ccxt loops (as shipped: ccxt's
+## rate limiter on; with 30 ms network latency and no limiter; on bare loopback, the worst case).
 bench: install
 	$(BIN)/python bench/parse_dags.py
 	$(BIN)/python bench/import_vs_ccxt.py
+	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
+	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
 
 ## Re-freeze constraints.txt from a clean virtualenv holding only requirements.txt.
 constraints:
