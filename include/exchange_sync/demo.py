@@ -182,15 +182,23 @@ def _unpause_exchange_dags(api: AirflowAPI, processes: Processes, stop: Callable
     dag_ids = [e.dag_id for e in load_registry(settings.registry_path()).exchanges_in_use()]
     for dag_id in dag_ids:
         _wait(
-            f"DAG {dag_id} to be parsed", lambda d=dag_id: _dag_exists(api, d), processes, stop, timeout=120
+            f"DAG {dag_id} to be parsed and unpaused",
+            lambda d=dag_id: _unpaused(api, d),
+            processes,
+            stop,
+            180,
         )
-        api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
     return dag_ids
 
 
-def _dag_exists(api: AirflowAPI, dag_id: str) -> bool:
+def _unpaused(api: AirflowAPI, dag_id: str) -> bool:
+    """True once the DAG exists and is unpaused; unpauses it (new DAGs start unpaused here, but a
+    user may have paused it in an earlier run). Any API error means "not yet": SQLite-backed
+    Airflow answers 500 now and then while its processes start up."""
     try:
-        api.get(f"/api/v2/dags/{dag_id}")
+        if api.get(f"/api/v2/dags/{dag_id}")["is_paused"]:
+            api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
+            return False
     except Exception:
         return False
     return True
