@@ -88,6 +88,7 @@ def wait_for_successful_run(api: AirflowAPI, dag_id: str) -> dict:
         except urllib.error.HTTPError as exc:  # SQLite-backed Airflow answers 500 now and then
             if exc.code < 500:
                 raise
+            time.sleep(2)
             continue
         if any(r["state"] == "failed" for r in runs):
             raise AssertionError(f"a run failed: {runs}")
