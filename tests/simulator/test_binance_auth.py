@@ -75,14 +75,14 @@ def test_unknown_and_deleted_keys(binance, simulator, signed_get, new_account, n
         binance(deleted, preload=False).fetch_balance()  # load_markets asks sapi first
 
 
-def test_revoked_key(binance, simulator, signed_get, new_account, new_key):
+def test_revoked_key_answers_like_a_deleted_one(binance, simulator, signed_get, new_account, new_key):
     key = new_key(new_account())
     simulator.key_action(key.api_key, "revoke")
     expect(signed_get, key, API, 401, REJECTED)
-    expect(signed_get, key, SAPI, 401, REJECTED)
-    raises(binance, key, ccxt.AuthenticationError, ccxt.AuthenticationError)
+    expect(signed_get, key, SAPI, 400, INVALID_KEY_ID)
+    raises(binance, key, ccxt.AuthenticationError, ccxt.ExchangeError)
     with pytest.raises(ccxt.AuthenticationError, match="-2015"):
-        binance(key, preload=False).fetch_balance()
+        binance(key, preload=False).private_get_account()
 
 
 def test_expired_keys(binance, simulator, signed_get, new_account, new_key):
@@ -93,6 +93,9 @@ def test_expired_keys(binance, simulator, signed_get, new_account, new_key):
     expect(signed_get, expired, API, 401, REJECTED)
     expect(signed_get, expired, SAPI, 401, REJECTED)
     raises(binance, expired, ccxt.AuthenticationError, ccxt.AuthenticationError)
+    # The key still exists: introspection answers and shows the expiry in the past.
+    restrictions = binance(expired).sapi_get_account_apirestrictions()
+    assert restrictions["tradingAuthorityExpirationTime"] < time.time() * 1000
     in_past = new_key(account, expires_at="2020-01-01T00:00:00Z")
     expect(signed_get, in_past, API, 401, REJECTED)
     soon = new_key(account, expires_at=int(time.time() * 1000) + 3_600_000)

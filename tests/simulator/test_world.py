@@ -210,3 +210,24 @@ def test_big_account_generates_and_pages_quickly(simulator, binance, new_key):
             break
         from_id = int(page[-1]["id"]) + 1
     assert (time.monotonic() - started) / pages < 0.5
+
+
+def test_account_with_a_fiat_only_first_market_generates():
+    """Account ids pick the markets; `acct1098` (seed 11, 6 symbols) picks a fiat/fiat first market
+    (such as EUR/TRY), which once made generation try a fiat deposit over a network that does not exist."""
+    from exchange_sync.simulator.model import AccountSpec
+
+    world = World.generate(seed=7, size=0.01, anchor_ms=1_780_000_000_000)
+    for account_id in ("acct1098", "acct1473", "acct1512"):
+        spec = AccountSpec(
+            id=account_id,
+            exchange="binance",
+            seed=11,
+            trades=40,
+            symbols=6,
+            deposits=5,
+            withdrawals=2,
+            days=60,
+        )
+        account = world.add_account(spec)
+        assert account.deposits and all(amount >= 0 for amount in account.balances.values())

@@ -6,10 +6,8 @@ fresh `ccxt.binance` instance whose URLs point at the simulator (see (*) below).
 
  #  scenario                                 family HTTP  code   ccxt class
  1  X-MBX-APIKEY missing / not 64 alnum      both   401  -2014   AuthenticationError
- 2  key unknown or deleted                   api    401  -2015   AuthenticationError
- 2  key unknown or deleted                   sapi   400  -2008   ExchangeError (*)
- 3  key revoked                              both   401  -2015   AuthenticationError
- 3  key expired (expires_at <= now)          both   401  -2015   AuthenticationError
+ 2  key unknown, deleted or revoked          api    401  -2015   AuthenticationError
+ 2  key unknown, deleted or revoked          sapi   400  -2008   ExchangeError (*)
  4  account closed                           api    401  -2015   AuthenticationError
  4  account closed                           sapi   400  -4039   ExchangeError (*)
  5  caller IP not on the key's allow-list    both   401  -2015   AuthenticationError
@@ -18,6 +16,7 @@ fresh `ccxt.binance` instance whose URLs point at the simulator (see (*) below).
  7  timestamp >= server time + 1000 ms       both   400  -1021   InvalidNonce
  7  server time - timestamp > recvWindow     both   400  -1021   InvalidNonce
  8  signature wrong (wrong secret)           both   400  -1022   AuthenticationError
+ 9  key expired (data endpoints)             both   401  -2015   AuthenticationError
  9  key lacks "reading" (data endpoints)     both   401  -2015   AuthenticationError
 10  account suspended (data endpoints)       both   401  -1002   AuthenticationError
 
@@ -35,7 +34,9 @@ Bodies are {"code": <code>, "msg": <message>} with these messages:
 
 Introspection endpoints (sapi/v1/account/status, sapi/v1/account/apiRestrictions) skip checks 9
 and 10: a suspended account's key still authenticates there and account/status answers
-{"data": "Suspended"} instead of {"data": "Normal"}; apiRestrictions reports enableReading false.
+{"data": "Suspended"} instead of {"data": "Normal"}; apiRestrictions reports enableReading false,
+and for an expired key a tradingAuthorityExpirationTime in the past (Binance's expiry applies to
+what a key may do, not to whether it exists). A revoked key is gone, like a deleted one.
 
 (*) ccxt looks up Binance's spot-only codes (-2008, -4039, -3022, ...) in its "spot" table only
 when the URL starts with https://api.binance.com/ (binance.py get_exceptions_by_url); against the
@@ -53,7 +54,8 @@ Sources: errors.md (-1002, -1021 both messages, -1022, -1102, -2014, -2015), CHA
 for -1022 as seen in ccxt#18459, ccxt#3057, emmtte/Cryptocurrency-Portfolio#39; -2008 with HTTP 400
 on sapi (ccxt#16616, ccxt#16777: "binance has recently deleted a lot of unsafe API KEY"); -4039
 and its message from ccxt binance.py's spot table comment. Simulator conventions: the check order,
--2015 for revoked/expired keys (Binance has no "expired" code), -1002 for a suspended account and
+-2015 for expired keys (Binance has no "expired" code), revoked keys answering like deleted ones,
+introspection still answering for expired keys, -1002 for a suspended account and
 the "Suspended" account/status string (Binance documents only "Normal"), introspection endpoints
 not requiring "reading" (real Binance keys always have it).
 """
@@ -156,13 +158,11 @@ async def authenticate(
     if api_key is None or not API_KEY_RE.match(api_key):
         return binance_error(401, -2014, MSG_BAD_KEY_FORMAT)
     key = world.keys.get(api_key)
-    if key is None or key.state == "deleted":
+    if key is None or key.state in ("deleted", "revoked"):
         if family == "sapi":
             return binance_error(400, -2008, MSG_INVALID_KEY_ID)
         return binance_error(401, -2015, MSG_REJECTED_KEY)
     now = world.server_time_ms()
-    if key.state == "revoked" or key.expired(world.now_ms()):
-        return binance_error(401, -2015, MSG_REJECTED_KEY)
     account = world.accounts[key.account_id]
     if account.status == "closed":
         if family == "sapi":
@@ -209,7 +209,7 @@ async def authenticate(
         return binance_error(400, -1022, MSG_BAD_SIGNATURE)
 
     if not introspection:
-        if "reading" not in key.permissions:
+        if key.expired(world.now_ms()) or "reading" not in key.permissions:
             return binance_error(401, -2015, MSG_REJECTED_KEY)
         if account.status == "suspended":
             return binance_error(401, -1002, MSG_UNAUTHORIZED)

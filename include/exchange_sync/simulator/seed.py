@@ -147,7 +147,9 @@ class HistoryBuilder:
         coin (huge quantities), then every crypto quote, so each market becomes tradable early."""
         plan: list[str] = []
         first = self.markets[0]
-        plan.append(first.base if self.catalog.assets[first.quote].fiat else first.quote)
+        # Fiat has no deposit network here; a fiat/fiat market (EUR/TRY) is funded through trades.
+        crypto_legs = [code for code in (first.quote, first.base) if code in self.fundable]
+        plan.append(crypto_legs[0] if crypto_legs else self.fundable[0])
         cheapest = min(self.fundable, key=lambda a: self.catalog.assets[a].usd_ref)
         if self.catalog.assets[cheapest].usd_ref < Decimal("0.001"):
             plan.append(cheapest)
