@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     run_import.add_argument("account")
     run_import.set_defaults(handler=_import)
 
+    diagnose = sub.add_parser("diagnose", help="explain an exchange error response (offline, no network)")
+    diagnose.add_argument("--exchange", required=True, help="ccxt exchange id, e.g. binance")
+    diagnose.add_argument("--status", type=int, default=None, help="the HTTP status of the response")
+    diagnose.add_argument("--body-file", required=True, help="the response body as sent; - for stdin")
+    diagnose.add_argument("--json", action="store_true", help="print one JSON object")
+    diagnose.set_defaults(handler=_diagnose)
+
     demo = sub.add_parser("demo", help="what `make run` does: simulator + airflow standalone + demo accounts")
     demo.set_defaults(handler=_demo)
     return parser
@@ -101,6 +108,23 @@ def _import(args: argparse.Namespace) -> int:
 
     report = run_account_import(_load(args).account(args.account))
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from exchange_sync.diagnosis import classify
+    from exchange_sync.diagnosis.report import format_diagnosis
+
+    try:
+        body = sys.stdin.read() if args.body_file == "-" else Path(args.body_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"exchange-sync diagnose: cannot read --body-file {args.body_file}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    diagnosis = classify(args.exchange, args.status, body)
+    print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else format_diagnosis(diagnosis))
     return 0
 
 
