@@ -35,14 +35,31 @@ class Credentials:
 
 
 @dataclass
-class RequestLog:
-    """Every HTTP request a client made, for task logs and request-count checks."""
+class RequestRecord:
+    method: str
+    path: str
+    status: int | None = None  # None until a response arrives (or if none ever does)
 
-    entries: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+
+@dataclass
+class RequestLog:
+    """Every HTTP request a client made, for task logs, diagnosis and request-count checks."""
+
+    entries: list[RequestRecord] = field(default_factory=list)
+    last_body: str | None = None  # the last response body, as the exchange sent it
 
     @property
     def count(self) -> int:
         return len(self.entries)
+
+    @property
+    def failures(self) -> int:
+        """Requests answered with an error status or not answered at all."""
+        return sum(1 for e in self.entries if e.status is None or e.status >= 400)
+
+    @property
+    def last_status(self) -> int | None:
+        return self.entries[-1].status if self.entries else None
 
 
 class CcxtHook(BaseHook):
@@ -133,9 +150,21 @@ def rebase_urls(urls: Any, base_url: str) -> Any:
 
 def _record_requests(client: Any) -> None:
     original_fetch = client.fetch
+    original_on_response = client.on_rest_response
+    log: RequestLog = client.request_log
 
     def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        client.request_log.entries.append((method, urlsplit(url).path))
+        log.entries.append(RequestRecord(method, urlsplit(url).path))
         return original_fetch(url, method, *args, **kwargs)
 
+    # ccxt calls this for every response, before raising for error statuses: the only place the
+    # HTTP status of a failed request can be seen.
+    def on_rest_response(code: int, reason: str, url: str, method: str, *rest: Any) -> Any:
+        if log.entries:
+            log.entries[-1].status = int(code)
+        body = original_on_response(code, reason, url, method, *rest)
+        log.last_body = body[:10_000] if isinstance(body, str) else body
+        return body
+
     client.fetch = fetch
+    client.on_rest_response = on_rest_response

@@ -1,0 +1,101 @@
+"""Live probes: narrow a diagnosis with the exchange's own answers about the key.
+
+Exchanges lock out keys and ban IPs that keep failing, so an incident may cost at most two failing
+authenticated requests: the import's own, and at most one probe. Probes run on a fresh ccxt
+instance (a used Binance instance would turn -2015 into DDoSProtection), only for causes a person
+must act on, and stop at the first failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from exchange_sync.diagnosis.body import values_at
+from exchange_sync.diagnosis.classify import build, classify
+from exchange_sync.diagnosis.facts import KeyFacts, read_facts, warnings_for
+from exchange_sync.diagnosis.failure import Failure
+from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, knowledge_for
+from exchange_sync.diagnosis.model import Diagnosis, Evidence
+
+# Causes whose answer the key-introspection endpoint can confirm or rule out.
+KEY_CAUSES = frozenset(
+    {"key_invalid", "key_revoked", "key_expired", "permission_missing", "ip_not_allowed", "account_suspended"}
+)
+
+
+def diagnose(failure: Failure, new_client: Callable[[], Any], has_credentials: bool = True) -> Diagnosis:
+    """Classify a failed request, then probe where the answer is about the key and left open."""
+    knowledge = knowledge_for(failure.exchange)
+    if not has_credentials:
+        return build(knowledge, ("credentials_missing",), Evidence(message=failure.message))
+    diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=failure.error())
+    if diagnosis.transient or knowledge.introspection is None or not set(diagnosis.candidates) & KEY_CAUSES:
+        return diagnosis
+    return _probe(diagnosis, knowledge, new_client())
+
+
+def key_facts(knowledge: ExchangeKnowledge, client: Any) -> KeyFacts:
+    """What the exchange says this key may do (for warnings while it is healthy)."""
+    introspection = knowledge.introspection
+    answer = getattr(client, introspection.method)(dict(introspection.params))
+    return read_facts(introspection, answer)
+
+
+def _probe(diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any) -> Diagnosis:
+    introspection = knowledge.introspection
+    try:
+        answer = getattr(client, introspection.method)(dict(introspection.params))
+    except Exception as exc:
+        return _after_failed_introspection(diagnosis, knowledge, client, exc)
+    facts = read_facts(introspection, answer)
+    note = f"{introspection.method}: answered ({_describe(facts)})"
+    decided = _cause_from_facts(facts) or _cause_from_account_status(knowledge, client)
+    if decided is None:
+        # The key exists, is accepted from this IP and may read: nothing about the key explains the
+        # failure, so what is left is a permission the failing endpoint needs beyond reading.
+        decided = "permission_missing" if "permission_missing" in diagnosis.candidates else diagnosis.cause
+    narrowed = build(knowledge, (decided,), diagnosis.evidence, warnings=warnings_for(facts, knowledge.name))
+    return narrowed.with_probe(note).with_probe(f"decided: {decided}")
+
+
+def _after_failed_introspection(
+    diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any, exc: Exception
+) -> Diagnosis:
+    failed = Failure.from_exception(knowledge.exchange, exc, client)
+    probe = classify(knowledge.exchange, failed.http_status, failed.body, error=exc, context="introspection")
+    note = (
+        f"{knowledge.introspection.method}: {failed.http_status} {probe.evidence.code or failed.error_class}"
+    )
+    if probe.transient:
+        return diagnosis.with_probe(note + " (transient; diagnosis unchanged)")
+    # Keep the original evidence (the import's failure) and add what the probe showed.
+    narrowed = replace(probe, evidence=diagnosis.evidence)
+    return narrowed.with_probe(note).with_probe(f"decided: {probe.cause}")
+
+
+def _cause_from_facts(facts: KeyFacts) -> str | None:
+    if facts.expires_at is not None and facts.expires_at <= datetime.now(UTC):
+        return "key_expired"
+    if facts.can_read is False:
+        return "permission_missing"
+    return None
+
+
+def _cause_from_account_status(knowledge: ExchangeKnowledge, client: Any) -> str | None:
+    probe = knowledge.account_status
+    if probe is None:
+        return None
+    try:
+        answer = getattr(client, probe.method)()
+    except Exception:
+        return None  # a second failure would say nothing new; the introspection already passed
+    values = [str(v) for v in values_at(answer, probe.path)]
+    return None if values and all(v in probe.normal for v in values) else probe.cause
+
+
+def _describe(facts: KeyFacts) -> str:
+    parts = [f"{name}={value}" for name, value in vars(facts).items() if value is not None]
+    return ", ".join(parts) or "no facts"

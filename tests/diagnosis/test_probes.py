@@ -1,0 +1,144 @@
+"""Live probes against the simulator: Binance's -2015 narrowed to one cause, with at most two
+failing authenticated requests per incident, and proactive key warnings."""
+
+from __future__ import annotations
+
+import time
+
+import ccxt
+import pytest
+
+from exchange_sync.diagnosis.facts import warnings_for
+from exchange_sync.diagnosis.failure import Failure
+from exchange_sync.diagnosis.knowledge import knowledge_for
+from exchange_sync.diagnosis.probes import diagnose, key_facts
+from exchange_sync.hooks.ccxt import Credentials, build_client
+from exchange_sync.profiles import BINANCE
+
+
+@pytest.fixture
+def account(make_sim_account):
+    return make_sim_account(trades=20, symbols=1)
+
+
+def client_for(simulator, key: dict):
+    credentials = Credentials(
+        "binance", api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url("binance")
+    )
+    return lambda: build_client(credentials, BINANCE.ccxt_options)
+
+
+def failing_import(new_client) -> Failure:
+    client = new_client()
+    with pytest.raises(ccxt.BaseError) as info:
+        client.fetch_balance()
+    return Failure.from_exception("binance", info.value, client)
+
+
+def failed_requests(simulator, account_id: str, since: int) -> int:
+    return sum(
+        1
+        for r in simulator.requests_since(since)["requests"]
+        if r["account"] == account_id and r["status"] >= 400
+    )
+
+
+def break_key(simulator, account_id: str, scenario: str) -> dict:
+    """Set up one way a key stops working, as the user or exchange would cause it."""
+    if scenario == "reading permission removed":
+        key = simulator.create_key(account_id)
+        simulator.update_key(key["api_key"], permissions=[])
+    elif scenario == "IP allow-list excludes the caller":
+        key = simulator.create_key(account_id)
+        simulator.update_key(key["api_key"], ip_allowlist=["10.9.8.7"])
+    elif scenario in ("revoked", "deleted", "expired"):
+        key = simulator.create_key(account_id)
+        simulator.key_action(
+            key["api_key"], {"revoked": "revoke", "deleted": "delete", "expired": "expire"}[scenario]
+        )
+    else:
+        key = simulator.create_key(account_id)
+        simulator.set_account_status(account_id, scenario.split()[-1])
+    return key
+
+
+@pytest.mark.parametrize(
+    ("scenario", "cause"),
+    [
+        ("revoked", "key_revoked"),
+        ("deleted", "key_revoked"),
+        ("expired", "key_expired"),
+        ("reading permission removed", "permission_missing"),
+        ("IP allow-list excludes the caller", "ip_not_allowed"),
+        ("account suspended", "account_suspended"),
+        ("account closed", "account_closed"),
+    ],
+)
+def test_probes_name_the_one_cause(simulator, account, scenario, cause):
+    key = break_key(simulator, account.id, scenario)
+    seq = simulator.last_seq()
+    new_client = client_for(simulator, key)
+    failure = failing_import(new_client)
+    diagnosis = diagnose(failure, new_client)
+    assert diagnosis.cause == cause, diagnosis.evidence
+    assert diagnosis.candidates == (cause,)
+    assert diagnosis.action_required and not diagnosis.transient
+    assert failed_requests(simulator, account.id, seq) <= 2
+
+
+def test_minus_2015_on_a_used_instance_is_not_mistaken_for_a_rate_limit(simulator, account):
+    """ccxt raises DDoSProtection for -2015 once the instance has authenticated (exchange-errors §0.2)."""
+    key = simulator.create_key(account.id)
+    new_client = client_for(simulator, key)
+    client = new_client()
+    client.fetch_balance()
+    simulator.key_action(key["api_key"], "revoke")
+    with pytest.raises(ccxt.DDoSProtection) as info:
+        client.fetch_balance()
+    failure = Failure.from_exception("binance", info.value, client)
+    assert failure.http_status == 401 and '"code":-2015' in failure.body
+    diagnosis = diagnose(failure, new_client)
+    assert diagnosis.cause == "key_revoked"
+    assert diagnosis.evidence.ccxt_class == "AuthenticationError"  # what a fresh instance makes of the body
+
+
+def test_missing_credentials_cost_no_request(simulator, account):
+    seq = simulator.last_seq()
+    failure = Failure("binance", None, None, "AuthenticationError", 'binance requires "apiKey" credential')
+    diagnosis = diagnose(failure, lambda: pytest.fail("no client may be built"), has_credentials=False)
+    assert diagnosis.cause == "credentials_missing"
+    assert simulator.requests_since(seq)["requests"] == []
+
+
+def test_transient_failures_are_not_probed(simulator, account):
+    key = simulator.create_key(account.id)
+    new_client = client_for(simulator, key)
+    simulator.set_maintenance(True)
+    try:
+        failure = failing_import(new_client)
+        seq = simulator.last_seq()
+        diagnosis = diagnose(failure, new_client)
+    finally:
+        simulator.set_maintenance(False)
+    assert diagnosis.cause == "exchange_unavailable" and diagnosis.transient
+    assert [r for r in simulator.requests_since(seq)["requests"] if r["account"] == account.id] == []
+
+
+def test_warnings_for_a_key_that_can_trade_and_withdraw_and_expires_soon(simulator, account):
+    expires_at = int(time.time() * 1000) + 3 * 86_400_000 + 60_000
+    key = simulator.create_key(
+        account.id, permissions=["reading", "spot_trading", "withdrawals"], expires_at=expires_at
+    )
+    knowledge = knowledge_for("binance")
+    facts = key_facts(knowledge, client_for(simulator, key)())
+    assert (facts.can_read, facts.can_trade, facts.can_withdraw) == (True, True, True)
+    warnings = warnings_for(facts, knowledge.name)
+    assert any("expires in 3 days" in w for w in warnings)
+    assert any("can withdraw" in w for w in warnings)
+    assert any("can trade" in w for w in warnings)
+
+
+def test_a_read_only_key_without_expiry_gets_no_warning(simulator, account):
+    key = simulator.create_key(account.id, permissions=["reading"])
+    knowledge = knowledge_for("binance")
+    assert warnings_for(key_facts(knowledge, client_for(simulator, key)()), knowledge.name) == ()
