@@ -21,4 +21,9 @@ os.environ.update(
 for leaked in ("EXCHANGE_SYNC_WAREHOUSE_URL", "EXCHANGE_SYNC_REGISTRY"):
     os.environ.pop(leaked, None)
 
-pytest_plugins = ["tests.fixtures.airflow", "tests.fixtures.simulator", "tests.fixtures.warehouse"]
+pytest_plugins = [
+    "tests.fixtures.airflow",
+    "tests.fixtures.receiver",
+    "tests.fixtures.simulator",
+    "tests.fixtures.warehouse",
+]

@@ -19,9 +19,21 @@ from exchange_sync.warehouse.schema import metadata
 
 Step = Callable[[Operations], None]
 
+
+def _add_tables(*names: str) -> Step:
+    """A step that adds whole new tables, as schema.py defines them. A later change to one of
+    them comes as a step of its own (Alembic operations), never as an edit here."""
+
+    def step(ops: Operations) -> None:
+        metadata.create_all(ops.get_bind(), tables=[metadata.tables[name] for name in names])
+
+    return step
+
+
 # (version, description, step). Version 1 is the schema as first released; append, never edit.
 MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (1, "initial schema", None),
+    (2, "broken connections", _add_tables("accounts", "incidents", "notifications", "key_versions")),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
 
 from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime
 
@@ -81,4 +81,90 @@ account_sync = Table(
     Column("last_success_at", UTCDateTime),
     Column("last_error", Text),
     Column("last_requests", Integer),
+)
+
+# -- version 2: broken connections (incidents, notifications, key history, account state) -----
+
+# One row per exchange account exchange-sync knows: who it is at the exchange, and whether a user
+# froze it (skipped without alerts, e.g. before closing the account).
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("exchange", String(64), nullable=False),
+    Column(
+        "exchange_uid", String(128)
+    ),  # the exchange's own account id, to recognise keys of another account
+    Column("frozen_at", UTCDateTime),
+    Column("frozen_reason", Text),
+)
+
+# A broken connection that needs a person. At most one open per account (partial unique index).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("exchange", String(64), nullable=False),
+    Column("conn_id", String(250), nullable=False),
+    Column("cause", String(32), nullable=False),
+    Column("candidates", Text, nullable=False),  # JSON list, best first
+    Column("title", Text, nullable=False),
+    Column("remediation", Text, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: status, code, message, ccxt class, probes
+    Column("key_fingerprint", String(64)),  # the failing key version (never the key itself)
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("stale_since", UTCDateTime),  # the last successful import before the failure
+    Column("last_good_cursors", Text, nullable=False),  # JSON {stream: synced_until}
+    Column("state", String(16), nullable=False),  # open | recovering | closed
+    Column("closed_at", UTCDateTime),
+    Column("resolution", String(32)),  # recovered | frozen
+    Column("backfilled_rows", Integer),
+    Column("backfill_from", UTCDateTime),
+    Column("backfill_to", UTCDateTime),
+    Index(
+        "incidents_one_open_per_account",
+        "account_id",
+        unique=True,
+        sqlite_where=text("closed_at IS NULL"),
+        postgresql_where=text("closed_at IS NULL"),
+    ),
+)
+
+# The notification outbox: a message is written here in the same transaction as the state change
+# that calls for it, then delivered (at least once; a claim prevents two senders).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("incident_id", Integer),
+    Column("account_id", String(64), nullable=False),
+    Column(
+        "kind", String(32), nullable=False
+    ),  # alert | reminder | recovered | wrong_account | new_key_rejected
+    Column("target", String(250), nullable=False),  # an Apprise connection id; one row per target
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+)
+
+# Every credential version an account has used, by fingerprint (never the secret).
+key_versions = Table(
+    "key_versions",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("first_used_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=False),
+    Column("last_ok_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("failure_cause", String(32)),
+    Column("replaced_at", UTCDateTime),
+    Column("exchange_uid", String(128)),
 )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
 from exchange_sync import streams
 from exchange_sync.warehouse import schema
+from exchange_sync.warehouse.accounts import Accounts
 from exchange_sync.warehouse.engine import make_engine, warehouse_url
+from exchange_sync.warehouse.incidents import Incidents
+from exchange_sync.warehouse.key_history import KeyHistory
 from exchange_sync.warehouse.migrations import migrate
+from exchange_sync.warehouse.outbox import Outbox
+from exchange_sync.warehouse.upsert import upsert
 
 # The table each stream's rows land in, and the columns that identify a row.
 STREAM_TABLES: dict[str, Table] = {
@@ -40,6 +44,10 @@ class Cursor:
 class Warehouse:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.accounts = Accounts(engine)
+        self.incidents = Incidents(engine)
+        self.outbox = Outbox(engine)
+        self.keys = KeyHistory(engine)
 
     @classmethod
     def open(cls, url: str | URL | None = None) -> Warehouse:
@@ -58,8 +66,8 @@ class Warehouse:
         table = STREAM_TABLES[stream]
         with self.engine.begin() as conn:
             if rows:
-                _upsert(conn, table, rows)
-            _upsert(conn, schema.cursors, [_cursor_row(cursor)])
+                upsert(conn, table, rows)
+            upsert(conn, schema.cursors, [_cursor_row(cursor)])
         return len(rows)
 
     def record_attempt(
@@ -82,7 +90,7 @@ class Warehouse:
         if ok:
             row["last_success_at"] = now
         with self.engine.begin() as conn:
-            _upsert(conn, schema.account_sync, [row])
+            upsert(conn, schema.account_sync, [row])
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -141,19 +149,6 @@ class Warehouse:
         latest = select(func.max(b.taken_at)).where(b.account_id == account_id).scalar_subquery()
         query = select(schema.balance_snapshots).where(b.account_id == account_id, b.taken_at == latest)
         return {r["asset"]: dict(r) for r in conn.execute(query).mappings()}
-
-
-def _upsert(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
-    rows = list(rows)
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
-    statement = insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    updated = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    if updated:
-        statement = statement.on_conflict_do_update(index_elements=keys, set_=updated)
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(statement, rows)
 
 
 def _cursor_row(cursor: Cursor) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""The words of each notification. Never a secret: keys appear only as fingerprints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from exchange_sync.diagnosis.knowledge import knowledge_for
+from exchange_sync.warehouse.incidents import Incident
+from exchange_sync.warehouse.outbox import Message
+
+# After the alert: reminders 1 day, then 2 days, then 7 days apart; then quiet.
+REMINDER_GAPS = (timedelta(days=1), timedelta(days=2), timedelta(days=7))
+DEFAULT_TARGET = "exchange_sync_apprise"
+
+
+def airflow_url() -> str:
+    try:
+        from airflow.configuration import conf
+
+        return conf.get("api", "base_url", fallback="") or "http://localhost:8080"
+    except Exception:
+        return "http://localhost:8080"
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "its first import (nothing imported yet)"
+
+
+def _label(incident: Incident) -> str:
+    return f'{knowledge_for(incident.exchange).name} account "{incident.account_id}"'
+
+
+def _fix_it(incident: Incident) -> str:
+    return (
+        f'Fix it: enter the new key in the Airflow connection "{incident.conn_id}" '
+        f"({airflow_url().rstrip('/')}/connections). exchange-sync notices the change by itself, checks "
+        "that the key belongs to the same exchange account, and fills the gap; all history is kept."
+    )
+
+
+def alert_body(incident: Incident) -> str:
+    evidence = incident.evidence
+    facts = ", ".join(
+        f"{label} {evidence[key]}"
+        for key, label in (("http_status", "HTTP"), ("code", "code"), ("ccxt_class", "ccxt"))
+        if evidence.get(key) not in (None, "")
+    )
+    probes = "; ".join(evidence.get("probes") or [])
+    lines = [
+        f"{incident.title}.",
+        f"Imports of {_label(incident)} stopped at {_when(incident.opened_at)}. Its balances, trades, "
+        f"deposits and withdrawals are stale since {_when(incident.stale_since)}: portfolio values and tax "
+        "reports built on them are incomplete until this is fixed.",
+        "",
+        f"What to do: {incident.remediation}",
+        "",
+        _fix_it(incident),
+        "",
+        f"Evidence: {facts or 'none'}" + (f"; probes: {probes}" if probes else ""),
+        f"Incident #{incident.id}, cause {incident.cause}, failing key {incident.key_fingerprint or 'none'}.",
+    ]
+    return "\n".join(lines)
+
+
+def incident_messages(incident: Incident, targets: tuple[str, ...]) -> list[Message]:
+    """The alert now, and the reminders that stay queued until the incident closes."""
+    title = f"[exchange-sync] {_label(incident)}: {incident.title}"
+    body = alert_body(incident)
+    messages = _message(incident, "alert", targets, title, body, incident.opened_at)
+    due = incident.opened_at
+    for number, gap in enumerate(REMINDER_GAPS, start=1):
+        due += gap
+        reminder_title = f"[exchange-sync] Reminder {number}: {_label(incident)} is still not importing"
+        messages += _message(
+            incident, "reminder", targets, reminder_title, body, due, key=f"reminder-{number}"
+        )
+    return messages
+
+
+def recovered_message(
+    incident: Incident, targets: tuple[str, ...], rows: int, start: datetime, end: datetime
+) -> list[Message]:
+    body = (
+        f"{_label(incident)} is importing again (incident #{incident.id}, {incident.cause}).\n"
+        f"Backfilled {rows} rows for {_when(start)} → {_when(end)}; coverage is continuous, nothing "
+        "is missing and nothing was imported twice."
+    )
+    title = f"[exchange-sync] Recovered: {_label(incident)}"
+    return _message(incident, "recovered", targets, title, body, end)
+
+
+def wrong_account_message(
+    incident: Incident, targets: tuple[str, ...], fingerprint: str, now: datetime
+) -> list[Message]:
+    body = (
+        f"The new key entered for {_label(incident)} (key {fingerprint}) belongs to a different "
+        f"{knowledge_for(incident.exchange).name} account, so nothing was imported with it. Enter a key "
+        f"created in the same account as before.\n\n{_fix_it(incident)}"
+    )
+    title = f"[exchange-sync] Refused: the new key for {_label(incident)} is for another account"
+    return _message(incident, "wrong_account", targets, title, body, now, key=f"wrong-account-{fingerprint}")
+
+
+def rejected_key_message(
+    incident: Incident, targets: tuple[str, ...], fingerprint: str, reason: str, now: datetime
+) -> list[Message]:
+    body = (
+        f"The new key entered for {_label(incident)} (key {fingerprint}) does not work either: {reason}.\n\n"
+        f"{_fix_it(incident)}"
+    )
+    title = f"[exchange-sync] The new key for {_label(incident)} was rejected"
+    return _message(incident, "new_key_rejected", targets, title, body, now, key=f"rejected-{fingerprint}")
+
+
+def _message(
+    incident: Incident,
+    kind: str,
+    targets: tuple[str, ...],
+    title: str,
+    body: str,
+    due: datetime,
+    key: str = "",
+) -> list[Message]:
+    """One outbox row per target, so a target that fails never makes another receive it twice."""
+    return [
+        Message(
+            dedupe_key=f"incident-{incident.id}:{key or kind}:{target}",
+            account_id=incident.account_id,
+            kind=kind,
+            target=target,
+            title=title,
+            body=body,
+            due_at=due,
+            incident_id=incident.id,
+        )
+        for target in targets
+    ]
+
+
+def targets_for(notify: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(notify) or (DEFAULT_TARGET,)
