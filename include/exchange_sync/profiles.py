@@ -33,6 +33,9 @@ class ExchangeProfile:
     ccxt_options: dict[str, Any] = field(default_factory=dict)
     # How far back the exchange keeps history (None: no documented limit).
     history_limit: timedelta | None = None
+    # The field of the balance answer's raw `info` that names the exchange account (to refuse keys
+    # of another account after a rotation).
+    account_uid_field: str | None = None
 
 
 BINANCE = ExchangeProfile(
@@ -44,6 +47,7 @@ BINANCE = ExchangeProfile(
     transfer_window=timedelta(days=90),  # capital/deposit/hisrec and withdraw/history: 90-day windows
     transfer_page_limit=1000,
     transfer_lookback=timedelta(days=1),
+    account_uid_field="uid",  # GET /api/v3/account answers with the account's uid
     ccxt_options={
         # Spot only: the futures exchangeInfo calls would cost two requests per run for nothing.
         "fetchMarkets": {"types": ["spot"]},

@@ -40,6 +40,7 @@ class ImportReport:
     exchange: str
     streams: dict[str, StreamReport] = field(default_factory=dict)
     symbols_queried: int = 0
+    exchange_uid: str | None = None  # who the key belongs to at the exchange
 
     @property
     def requests(self) -> int:
@@ -56,6 +57,7 @@ class ImportReport:
             "requests": self.requests,
             "rows": self.rows,
             "symbols_queried": self.symbols_queried,
+            "exchange_uid": self.exchange_uid,
             "streams": {name: asdict(report) for name, report in self.streams.items()},
         }
 
@@ -68,11 +70,13 @@ class AccountImporter:
         self.profile = profile
         self.report = ImportReport(account.id, account.exchange)
         self.label = f"{account.exchange}/{account.id}"
+        self.writer: PageWriter | None = None
 
-    def run(self) -> ImportReport:
+    def run(self, only: tuple[str, ...] | None = None, symbols: list[str] | None = None) -> ImportReport:
+        """Import the account's streams (or `only` these; trades of the given `symbols` only)."""
         self.writer = PageWriter(self.warehouse)
         try:
-            self._import_streams()
+            self._import_streams(only, symbols)
         except BaseException:
             # Pages fetched before the failure are still committed; the import's error is the one
             # to report.
@@ -88,19 +92,34 @@ class AccountImporter:
         )
         return self.report
 
-    def _import_streams(self) -> None:
-        wanted = [s for s in IMPORT_ORDER if s in self.account.streams]
+    def candidate_symbols(self) -> list[str]:
+        """The symbols that can hold this account's trades (see discovery.py)."""
+        self.report.streams.setdefault(streams.TRADES, StreamReport())
+        balance = self._counted(streams.BALANCES, self.client.fetch_balance)
+        return self._candidates(balance)
+
+    def _import_streams(self, only: tuple[str, ...] | None, symbols: list[str] | None) -> None:
+        wanted = [s for s in IMPORT_ORDER if s in self.account.streams and (only is None or s in only)]
         for stream in wanted:
             self.report.streams[stream] = StreamReport()
-        balance = self._counted(streams.BALANCES, self.client.fetch_balance)
+        balance = None
+        if streams.BALANCES in wanted or (streams.TRADES in wanted and symbols is None):
+            balance = self._counted(streams.BALANCES, self.client.fetch_balance)
+            self.report.exchange_uid = self._uid(balance)
         if streams.BALANCES in wanted:
             self._store_balance(balance)
         for stream in (streams.DEPOSITS, streams.WITHDRAWALS):
             if stream in wanted:
                 self._import_transfers(stream)
         if streams.TRADES in wanted:
-            totals = balance.get("total") or {}
-            self._import_trades({asset for asset, total in totals.items() if total and Decimal(total)})
+            for symbol in symbols if symbols is not None else self._candidates(balance):
+                self._import_symbol_trades(symbol)
+
+    def _uid(self, balance: dict[str, Any]) -> str | None:
+        if not self.profile.account_uid_field:
+            return None
+        uid = (balance.get("info") or {}).get(self.profile.account_uid_field)
+        return None if uid in (None, "") else str(uid)
 
     # -- balances --------------------------------------------------------------------------
 
@@ -151,9 +170,12 @@ class AccountImporter:
 
     # -- trades: per symbol, paged by trade id -------------------------------------------------
 
-    def _import_trades(self, held_assets: set[str]) -> None:
+    def _candidates(self, balance: dict[str, Any]) -> list[str]:
+        totals = balance.get("total") or {}
+        held_assets = {asset for asset, total in totals.items() if total and Decimal(total)}
         markets = self._counted(streams.TRADES, self.client.load_markets)
-        self.writer.flush()  # discovery reads the transfers just imported
+        if self.writer is not None:
+            self.writer.flush()  # discovery reads the transfers just imported
         assets = held_assets | self.warehouse.transfer_currencies(self.account.id)
         known = [c.scope for c in self.warehouse.cursors(self.account.id, streams.TRADES) if c.position]
         symbols = candidate_symbols(markets, assets, self.account.symbols, known)
@@ -165,8 +187,7 @@ class AccountImporter:
             len(markets),
             ", ".join(sorted(assets)),
         )
-        for symbol in symbols:
-            self._import_symbol_trades(symbol)
+        return symbols
 
     def _import_symbol_trades(self, symbol: str) -> None:
         limit = self.profile.trades_page_limit
