@@ -27,7 +27,11 @@ def registry_file(tmp_path, monkeypatch):
 def test_shipped_dags_load_without_import_errors():
     bag = DagBag(str(DAGS))
     assert bag.import_errors == {}
-    assert bag.dag_ids == ["exchange_sync_binance"]
+    assert sorted(bag.dag_ids) == [
+        "exchange_sync_binance",
+        "exchange_sync_binance_recovery",
+        "exchange_sync_freeze",
+    ]
 
 
 def test_exchange_dag_shape(registry_file):
@@ -40,12 +44,20 @@ def test_exchange_dag_shape(registry_file):
     dag = DagBag(str(DAGS)).dags["exchange_sync_binance"]
     assert isinstance(dag.timetable, CronDataIntervalTimetable)  # a real data interval per run
     assert dag.max_active_runs == 1 and dag.catchup is False
-    (task,) = dag.tasks
-    assert task.task_id == "import_account"
-    assert task.partial_kwargs["pool"] == "ccxt_binance"
+    assert [t.task_id for t in dag.tasks] == [
+        "account.import_account",
+        "account.diagnose",
+        "account.notify",
+        "account.start_recovery",
+        "check_accounts",
+    ]
+    task = dag.get_task("account.import_account")
+    assert task.pool == "ccxt_binance"
+    assert dag.get_task("account.diagnose").trigger_rule == "one_failed"
+    assert dag.get_task("check_accounts").trigger_rule == "all_done"
     # The grid shows the account id instead of a bare map index.
     assert task.map_index_template == "{{ account_label }}"
-    accounts = task.op_kwargs_expand_input.value["account"]
+    accounts = dag.task_group_dict["account"]._expand_input.value["config"]
     assert [a["id"] for a in accounts] == ["a1", "a2"]
     assert all("secret" not in str(a).lower() for a in accounts)
 
@@ -64,11 +76,9 @@ def test_broken_entry_is_an_import_error_and_valid_dags_still_load(registry_file
         """
     )
     bag = DagBag(str(DAGS))
-    assert bag.dag_ids == ["exchange_sync_binance"]
+    assert "exchange_sync_binance" in bag.dag_ids
     dag = bag.dags["exchange_sync_binance"]
-    assert [a["id"] for a in dag.get_task("import_account").op_kwargs_expand_input.value["account"]] == [
-        "good"
-    ]
+    assert [a["id"] for a in dag.task_group_dict["account"]._expand_input.value["config"]] == ["good"]
     (error_file,) = bag.import_errors
     assert error_file.endswith("exchange_sync_registry_check.py")
     message = bag.import_errors[error_file]

@@ -19,9 +19,12 @@ class Failure:
     body: str | None
     error_class: str
     message: str
+    key_fingerprint: str | None = None  # which credential version failed (never the key itself)
 
     @classmethod
-    def from_exception(cls, exchange: str, exc: BaseException, client: Any = None) -> Failure:
+    def from_exception(
+        cls, exchange: str, exc: BaseException, client: Any = None, key_fingerprint: str | None = None
+    ) -> Failure:
         log = getattr(client, "request_log", None)
         return cls(
             exchange=exchange,
@@ -29,6 +32,7 @@ class Failure:
             body=(log.last_body or "")[:MAX_BODY] if log and log.last_status else None,
             error_class=type(exc).__name__,
             message=str(exc)[:MAX_BODY],
+            key_fingerprint=key_fingerprint,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -115,8 +115,15 @@ def credentials_from_connection(conn: Any) -> Credentials:
     )
 
 
-def build_client(credentials: Credentials, options: dict[str, Any] | None = None) -> Any:
-    import ccxt  # heavy: imported only when a client is needed, never at DAG parse time
+def build_client(
+    credentials: Credentials, options: dict[str, Any] | None = None, asynchronous: bool = False
+) -> Any:
+    """A configured ccxt client; `asynchronous` gives ccxt.async_support's (for triggers)."""
+    # Heavy: imported only when a client is needed, never at DAG parse time.
+    if asynchronous:
+        import ccxt.async_support as ccxt
+    else:
+        import ccxt
 
     config: dict[str, Any] = {"enableRateLimit": True, "options": dict(options or {})}
     for name, value in (

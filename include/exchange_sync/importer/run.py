@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from exchange_sync.hooks.ccxt import CcxtHook
+from exchange_sync.diagnosis.failure import Failure
+from exchange_sync.hooks.ccxt import CcxtHook, build_client
 from exchange_sync.importer.account import AccountImporter
 from exchange_sync.profiles import get_profile
 from exchange_sync.registry import AccountConfig
@@ -14,27 +15,47 @@ from exchange_sync.warehouse import Warehouse
 log = logging.getLogger(__name__)
 
 
-def run_account_import(account: AccountConfig, warehouse: Warehouse | None = None) -> dict[str, Any]:
+class AccountImportError(RuntimeError):
+    """An import failed; `failure` is what the diagnosis needs (JSON-safe, no secrets)."""
+
+    def __init__(self, failure: Failure):
+        super().__init__(f"{failure.error_class}: {failure.message}")
+        self.failure = failure
+
+
+def run_account_import(
+    account: AccountConfig,
+    warehouse: Warehouse | None = None,
+    only: tuple[str, ...] | None = None,
+    symbols: list[str] | None = None,
+) -> dict[str, Any]:
+    """Import the account (or `only` some streams / `symbols`); raises AccountImportError."""
     profile = get_profile(account.exchange)
     own_warehouse = warehouse is None
     warehouse = warehouse or Warehouse.open()
-    client = None
+    client = fingerprint = None
     try:
-        client = CcxtHook(account.conn_id).get_client(profile.ccxt_options)
-        report = AccountImporter(account, client, warehouse, profile).run()
+        credentials = CcxtHook(account.conn_id).get_credentials()
+        fingerprint = credentials.fingerprint
+        client = build_client(credentials, profile.ccxt_options)
+        report = AccountImporter(account, client, warehouse, profile).run(only, symbols)
     except Exception as exc:
+        failure = Failure.from_exception(account.exchange, exc, client, fingerprint)
         requests = client.request_log.count if client is not None else 0
         warehouse.record_attempt(
             account.id,
             account.exchange,
             ok=False,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
+            error=str(AccountImportError(failure))[:2000],
             requests=requests,
         )
-        raise
+        raise AccountImportError(failure) from exc
     else:
         warehouse.record_attempt(account.id, account.exchange, ok=True, requests=report.requests)
-        return report.to_dict()
+        warehouse.keys.worked(account.id, fingerprint, report.exchange_uid)
+        if report.exchange_uid:
+            warehouse.accounts.remember_uid(account.id, account.exchange, report.exchange_uid)
+        return report.to_dict() | {"key_fingerprint": fingerprint}
     finally:
         if own_warehouse:
             warehouse.close()

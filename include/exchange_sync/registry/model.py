@@ -10,6 +10,11 @@ from exchange_sync.registry.errors import InvalidRegistryEntries, RegistryError
 
 DEFAULT_SCHEDULE = "0 * * * *"
 DEFAULT_POOL_SLOTS = 2
+# Waiting for rotated keys: how often the connection is looked at, how often keys that may be
+# fixed on the exchange (permission, IP) are re-checked at first (doubling up to 6 h), how long.
+DEFAULT_KEY_POLL_SECONDS = 60
+DEFAULT_KEY_RECHECK_SECONDS = 900
+DEFAULT_WAIT_FOR_KEYS_HOURS = 168
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,9 @@ class ExchangeConfig:
     exchange: str
     schedule: str | None = DEFAULT_SCHEDULE  # cron; None means manual runs only
     pool_slots: int = DEFAULT_POOL_SLOTS
+    key_poll_seconds: int = DEFAULT_KEY_POLL_SECONDS
+    key_recheck_seconds: int = DEFAULT_KEY_RECHECK_SECONDS
+    wait_for_keys_hours: int = DEFAULT_WAIT_FOR_KEYS_HOURS
 
     @property
     def pool(self) -> str:
@@ -25,6 +33,10 @@ class ExchangeConfig:
     @property
     def dag_id(self) -> str:
         return f"exchange_sync_{self.exchange}"
+
+    @property
+    def recovery_dag_id(self) -> str:
+        return f"exchange_sync_{self.exchange}_recovery"
 
 
 @dataclass(frozen=True)

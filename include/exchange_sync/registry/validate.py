@@ -25,7 +25,7 @@ from exchange_sync.streams import ALL_STREAMS
 TOP_LEVEL_KEYS = ("defaults", "exchanges", "accounts")
 ACCOUNT_FIELDS = ("id", "exchange", "conn_id", "streams", "history_start", "symbols", "notify")
 DEFAULT_FIELDS = ("streams", "history_start", "notify")
-EXCHANGE_FIELDS = ("schedule", "pool_slots")
+EXCHANGE_FIELDS = ("schedule", "pool_slots", "key_poll_seconds", "key_recheck_seconds", "wait_for_keys_hours")
 DEFAULT_HISTORY_START = datetime(2017, 1, 1, tzinfo=UTC)
 
 ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -97,7 +97,9 @@ def _validate_exchanges(path: Path, raw: Any, errors: list[RegistryError]) -> di
             continue
         settings = settings or {}
         if not isinstance(settings, dict):
-            errors.append(RegistryError(path, entry, None, "must be a mapping (schedule, pool_slots)"))
+            errors.append(
+                RegistryError(path, entry, None, f"must be a mapping ({', '.join(EXCHANGE_FIELDS)})")
+            )
             continue
         values: dict[str, Any] = {"schedule": DEFAULT_SCHEDULE, "pool_slots": DEFAULT_POOL_SLOTS}
         ok = True
@@ -105,7 +107,7 @@ def _validate_exchanges(path: Path, raw: Any, errors: list[RegistryError]) -> di
             try:
                 if key not in EXCHANGE_FIELDS:
                     raise FieldError(f"unknown field{_suggest(key, EXCHANGE_FIELDS)}")
-                values[key] = _parse_schedule(value) if key == "schedule" else _parse_pool_slots(value)
+                values[key] = _parse_schedule(value) if key == "schedule" else _parse_positive_int(value)
             except FieldError as exc:
                 errors.append(RegistryError(path, entry, str(key), str(exc)))
                 ok = False
@@ -264,7 +266,7 @@ def _parse_schedule(value: Any) -> str | None:
     return value
 
 
-def _parse_pool_slots(value: Any) -> int:
+def _parse_positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise FieldError(f"{value!r} must be a whole number of at least 1")
     return value

@@ -59,6 +59,12 @@ class Warehouse:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- writes ------------------------------------------------------------------------------
 
     def commit_page(self, stream: str, rows: Sequence[Mapping[str, Any]], cursor: Cursor) -> int:

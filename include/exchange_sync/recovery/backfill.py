@@ -1,0 +1,127 @@
+"""The recovery run's side: accept new keys, backfill the gap in bounded chunks, verify, close."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from exchange_sync import streams
+from exchange_sync.hooks.ccxt import CcxtHook, build_client
+from exchange_sync.importer.account import AccountImporter
+from exchange_sync.importer.run import run_account_import
+from exchange_sync.notify.deliver import deliver_due
+from exchange_sync.notify.messages import (
+    recovered_message,
+    rejected_key_message,
+    targets_for,
+    wrong_account_message,
+)
+from exchange_sync.profiles import get_profile
+from exchange_sync.registry import AccountConfig
+from exchange_sync.warehouse import Warehouse
+from exchange_sync.warehouse.incidents import RECOVERING, Incident
+
+log = logging.getLogger(__name__)
+
+TRADE_SYMBOLS_PER_CHUNK = 10
+# Streams backfilled side by side first; trades follow, since symbol discovery reads the transfers.
+FIRST_WAVE = (streams.BALANCES, streams.DEPOSITS, streams.WITHDRAWALS)
+
+
+class CoverageGap(RuntimeError):
+    pass
+
+
+def incident_to_recover(account: AccountConfig, incident_id: Any, warehouse: Warehouse) -> Incident | None:
+    """The incident a recovery run is for: the given one, or the account's open one."""
+    if incident_id not in (None, "", "None"):
+        incident = warehouse.incidents.get(int(incident_id))
+        return None if incident.closed_at else incident
+    return warehouse.incidents.open_for(account.id)
+
+
+def refuse_keys(account: AccountConfig, incident: Incident, event: dict, warehouse: Warehouse) -> None:
+    """New keys that cannot be used: tell the user why, remember the key version as failed."""
+    now = datetime.now(UTC)
+    targets = targets_for(account.notify)
+    if event["status"] == "wrong_account":
+        messages = wrong_account_message(incident, targets, event["fingerprint"], now)
+        cause = "wrong_account"
+    else:
+        messages = rejected_key_message(
+            incident, targets, event["fingerprint"], event["detail"] or event["cause"], now
+        )
+        cause = event["cause"] or "unknown"
+    with warehouse.engine.begin() as conn:
+        warehouse.outbox.enqueue(conn, messages)
+    warehouse.keys.failed(account.id, event["fingerprint"], cause)
+    deliver_due(warehouse, account.id)
+
+
+def plan_backfill(account: AccountConfig, incident: Incident, event: dict, warehouse: Warehouse) -> dict:
+    """Keys work again: mark the incident recovering and list the first chunks (one per stream)."""
+    warehouse.incidents.set_state(incident.id, RECOVERING)
+    warehouse.keys.worked(account.id, event["fingerprint"], event.get("exchange_uid"))
+    started = datetime.now(UTC)
+    log.info(
+        "%s: keys %s accepted (%s); backfilling from %s",
+        account.id,
+        event["fingerprint"],
+        event["status"],
+        incident.stale_since,
+    )
+    chunks = [{"stream": s} for s in FIRST_WAVE if s in account.streams]
+    return {"started_at": started.isoformat(), "chunks": chunks}
+
+
+def backfill_stream(account: AccountConfig, chunk: dict, warehouse: Warehouse) -> int:
+    """One bounded, resumable chunk: one stream (or a batch of symbols) from its cursor to now."""
+    report = run_account_import(account, warehouse, only=(chunk["stream"],), symbols=chunk.get("symbols"))
+    return report["rows"]
+
+
+def plan_trade_chunks(account: AccountConfig, warehouse: Warehouse) -> list[dict]:
+    if streams.TRADES not in account.streams:
+        return []
+    profile = get_profile(account.exchange)
+    client = build_client(CcxtHook(account.conn_id).get_credentials(), profile.ccxt_options)
+    symbols = AccountImporter(account, client, warehouse, profile).candidate_symbols()
+    size = TRADE_SYMBOLS_PER_CHUNK
+    return [
+        {"stream": streams.TRADES, "symbols": symbols[i : i + size]} for i in range(0, len(symbols), size)
+    ]
+
+
+def coverage_gaps(account: AccountConfig, since: datetime, warehouse: Warehouse) -> list[str]:
+    """Streams (or symbols) whose import does not reach `since`: a backfill is not complete."""
+    gaps = []
+    for stream in account.streams:
+        cursors = warehouse.cursors(account.id, stream)
+        if not cursors:
+            gaps.append(f"{stream}: never imported")
+        gaps += [
+            f"{stream}{' ' + c.scope if c.scope else ''}: synced until {c.synced_until.isoformat()}"
+            for c in cursors
+            if c.synced_until < since
+        ]
+    return gaps
+
+
+def close_recovered(
+    account: AccountConfig, incident: Incident, started_at: datetime, rows: int, warehouse: Warehouse
+) -> Incident:
+    gaps = coverage_gaps(account, started_at, warehouse)
+    if gaps:
+        raise CoverageGap(f"{account.id}: the backfill left gaps: {'; '.join(gaps)}")
+    now = datetime.now(UTC)
+    start = incident.stale_since or incident.opened_at
+    messages = recovered_message(incident, targets_for(account.notify), rows, start, now)
+    closed = warehouse.incidents.close(
+        incident.id, "recovered", messages, backfilled_rows=rows, backfill_from=start, backfill_to=now
+    )
+    deliver_due(warehouse, account.id)
+    log.info(
+        "%s: incident #%s closed, %d rows backfilled (%s → %s)", account.id, incident.id, rows, start, now
+    )
+    return closed

@@ -1,0 +1,44 @@
+"""Check a set of credentials against the exchange, without a worker: the trigger's one request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from exchange_sync.diagnosis.classify import classify
+from exchange_sync.diagnosis.failure import Failure
+from exchange_sync.hooks.ccxt import Credentials, build_client
+from exchange_sync.profiles import get_profile
+
+VALID, WRONG_ACCOUNT, REJECTED = "valid", "wrong_account", "rejected"
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    outcome: str  # valid | wrong_account | rejected
+    exchange_uid: str | None = None
+    cause: str | None = None
+    detail: str = ""
+
+
+async def check_keys(credentials: Credentials, expected_uid: str | None) -> KeyCheck:
+    """One authenticated read (the balance) with these keys; says whose account they open."""
+    profile = get_profile(credentials.exchange)
+    client = build_client(credentials, profile.ccxt_options, asynchronous=True)
+    try:
+        balance = await client.fetch_balance()
+    except Exception as exc:
+        failure = Failure.from_exception(credentials.exchange, exc, client)
+        diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=exc)
+        return KeyCheck(REJECTED, cause=diagnosis.cause, detail=diagnosis.title)
+    finally:
+        await client.close()
+    uid = _uid(balance, profile.account_uid_field)
+    if expected_uid and uid and uid != expected_uid:
+        return KeyCheck(WRONG_ACCOUNT, exchange_uid=uid, detail=f"the keys open account {uid}")
+    return KeyCheck(VALID, exchange_uid=uid)
+
+
+def _uid(balance: dict[str, Any], field: str | None) -> str | None:
+    value = (balance.get("info") or {}).get(field) if field else None
+    return None if value in (None, "") else str(value)

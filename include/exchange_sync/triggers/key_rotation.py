@@ -1,0 +1,112 @@
+"""KeyRotationTrigger: waits in the triggerer (no worker slot) until an account's keys work again.
+
+It watches the account's Airflow connection. New credentials (another fingerprint) are checked
+once against the exchange: valid keys of the same exchange account fire "rotated"; keys of another
+account fire "wrong_account", keys that fail fire "rejected" (the sensor tells the user and waits
+on). Causes a user can fix on the exchange without new keys (permission, IP allow-list) are also
+re-checked with the existing keys at a slow, doubling interval. Keys known to be dead are never
+sent. Restart-safe: all state is in the constructor arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+ROTATED, FIXED = "rotated", "fixed"
+
+
+class KeyRotationTrigger(BaseTrigger):
+    def __init__(
+        self,
+        conn_id: str,
+        failing_fingerprint: str | None,
+        expected_uid: str | None = None,
+        recheck_existing: bool = False,
+        poll_interval: float = 30.0,
+        recheck_interval: float = 900.0,
+        recheck_max_interval: float = 6 * 3600.0,
+        rejected: list[str] | None = None,
+    ):
+        super().__init__()
+        self.conn_id = conn_id
+        self.failing_fingerprint = failing_fingerprint
+        self.expected_uid = expected_uid
+        self.recheck_existing = recheck_existing
+        self.poll_interval = poll_interval
+        self.recheck_interval = recheck_interval
+        self.recheck_max_interval = recheck_max_interval
+        self.rejected = list(rejected or [])
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "exchange_sync.triggers.key_rotation.KeyRotationTrigger",
+            {
+                "conn_id": self.conn_id,
+                "failing_fingerprint": self.failing_fingerprint,
+                "expected_uid": self.expected_uid,
+                "recheck_existing": self.recheck_existing,
+                "poll_interval": self.poll_interval,
+                "recheck_interval": self.recheck_interval,
+                "recheck_max_interval": self.recheck_max_interval,
+                "rejected": self.rejected,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Imported here: the sensor (and so this module) is loaded at DAG parse time.
+        from exchange_sync.triggers.key_check import VALID, check_keys
+
+        interval = self.recheck_interval
+        next_recheck = time.monotonic() + interval if self.recheck_existing else None
+        while True:
+            credentials = await self._credentials()
+            if credentials is not None:
+                fingerprint = credentials.fingerprint
+                if fingerprint != self.failing_fingerprint and fingerprint not in self.rejected:
+                    check = await check_keys(credentials, self.expected_uid)
+                    status = ROTATED if check.outcome == VALID else check.outcome
+                    self.log.info("new credentials %s for %s: %s", fingerprint, self.conn_id, status)
+                    yield TriggerEvent(_event(status, fingerprint, check, self.rejected))
+                    return
+                if next_recheck is not None and time.monotonic() >= next_recheck:
+                    check = await check_keys(credentials, self.expected_uid)
+                    if check.outcome == VALID:
+                        yield TriggerEvent(_event(FIXED, fingerprint, check, self.rejected))
+                        return
+                    interval = min(interval * 2, self.recheck_max_interval)
+                    next_recheck = time.monotonic() + interval
+                    self.log.info(
+                        "existing key %s still refused (%s); next check in %.0f s",
+                        fingerprint,
+                        check.cause,
+                        interval,
+                    )
+            await asyncio.sleep(self.poll_interval)
+
+    async def _credentials(self):
+        from airflow.sdk import BaseHook
+
+        from exchange_sync.hooks.ccxt import credentials_from_connection
+
+        try:
+            connection = await BaseHook.aget_connection(self.conn_id)
+            return credentials_from_connection(connection)
+        except Exception as exc:  # deleted or half-edited connection: keep waiting
+            self.log.warning("cannot read connection %s yet: %s", self.conn_id, exc)
+            return None
+
+
+def _event(status: str, fingerprint: str, check: Any, rejected: list[str]) -> dict[str, Any]:
+    return {
+        "status": status,
+        "fingerprint": fingerprint,
+        "rejected": rejected,
+        "exchange_uid": check.exchange_uid,
+        "cause": check.cause,
+        "detail": check.detail,
+    }
