@@ -59,3 +59,12 @@ def test_introspection_facts_read_the_documented_answer(exchange):
 
 def test_the_ten_largest_exchanges_are_covered():
     assert set(IN_DEPTH) <= set(FILES)
+
+
+def test_epoch_means_no_expiry():
+    """Bybit answers "expiredAt": "1970-01-01T00:00:00Z" for keys that never expire."""
+    from exchange_sync.diagnosis.knowledge import Fact, Introspection
+
+    introspection = Introspection(method="m", facts={"expires_at": Fact(path="expiredAt", time="iso")})
+    assert read_facts(introspection, {"expiredAt": "1970-01-01T00:00:00Z"}).expires_at is None
+    assert read_facts(introspection, {"expiredAt": "2030-01-01T00:00:00Z"}).expires_at.year == 2030

@@ -66,7 +66,12 @@ def classify(
 
     matched = None
     rules = (*knowledge.rules, *generic().rules)
-    rule = next((r for r in rules if r.matches(status, codes, messages, context)), None)
+    # A failed introspection call is read with its own rules first, then like any other request.
+    contexts = (context,) if context == "request" else (context, "request")
+    rule = next(
+        (r for c in contexts for r in rules if r.matches(status, codes, messages, c)),
+        None,
+    )
     if rule is not None:
         candidates = rule.candidates
         matched = rule.why or f"rule for {rule.code or rule.message or rule.status}"

@@ -55,9 +55,11 @@ def _moment(value: Any, unit: str) -> datetime | None:
         return None
     if unit == "iso":
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    seconds = float(value) / (1000 if unit == "ms" else 1)
-    return datetime.fromtimestamp(seconds, tz=UTC)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromtimestamp(float(value) / (1000 if unit == "ms" else 1), tz=UTC)
+    # Exchanges say "never expires" with the epoch itself (Bybit: 1970-01-01T00:00:00Z).
+    return None if moment.timestamp() <= 0 else moment
 
 
 def warnings_for(facts: KeyFacts, exchange_name: str, now: datetime | None = None) -> tuple[str, ...]:
