@@ -47,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     run_import.add_argument("account")
     run_import.set_defaults(handler=_import)
 
+    freeze = sub.add_parser("freeze", help="skip an account without alerts (e.g. before closing it)")
+    _registry_option(freeze)
+    freeze.add_argument("account")
+    freeze.add_argument("--final-sync", action="store_true", help="import everything once more first")
+    freeze.add_argument("--reason", default="", help="shown in status")
+    freeze.set_defaults(handler=_freeze)
+
+    unfreeze = sub.add_parser("unfreeze", help="resume a frozen account (the gap is filled on its next run)")
+    _registry_option(unfreeze)
+    unfreeze.add_argument("account")
+    unfreeze.set_defaults(handler=_freeze)
+
     diagnose = sub.add_parser("diagnose", help="explain an exchange error response (offline, no network)")
     diagnose.add_argument("--exchange", required=True, help="ccxt exchange id, e.g. binance")
     diagnose.add_argument("--status", type=int, default=None, help="the HTTP status of the response")
@@ -108,6 +120,20 @@ def _import(args: argparse.Namespace) -> int:
 
     report = run_account_import(_load(args).account(args.account))
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _freeze(args: argparse.Namespace) -> int:
+    from exchange_sync.recovery.freeze import freeze, unfreeze
+    from exchange_sync.warehouse import Warehouse
+
+    account = _load(args).account(args.account)
+    with Warehouse.open() as warehouse:
+        if args.command == "unfreeze":
+            result = unfreeze(account, warehouse)
+        else:
+            result = freeze(account, warehouse, reason=args.reason, final_sync=args.final_sync)
+    print(json.dumps(result, indent=2, default=str))
     return 0
 
 

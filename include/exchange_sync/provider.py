@@ -37,7 +37,7 @@ def get_provider_info() -> dict[str, Any]:
                     "uid": {
                         "label": "UID",
                         "schema": {"type": ["string", "null"]},
-                        "description": "Only for exchanges that sign with a user id (e.g. Bitstamp).",
+                        "description": "Only for exchanges whose ccxt class requires a user id.",
                     },
                     "base_url": {
                         "label": "Base URL override",

@@ -69,7 +69,9 @@ def build_exchange_dag(
         @task_group(group_id="account")
         def account(config: dict[str, Any]) -> None:
             imported = tasks.import_account.override(
-                pool=exchange.pool, outlets=[tasks.accounts_alias(exchange.exchange)]
+                pool=exchange.pool,
+                outlets=[tasks.accounts_alias(exchange.exchange)],
+                retry_delay=timedelta(seconds=exchange.retry_delay_seconds),
             )(config)
             diagnosis = tasks.diagnose.override(pool=exchange.pool)(config)
             notified = tasks.notify(config, diagnosis)

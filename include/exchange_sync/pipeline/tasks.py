@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias, TriggerRule, get_current_context, task
@@ -57,7 +57,6 @@ def _warehouse() -> Any:
 @task(
     map_index_template=ACCOUNT_LABEL,
     retries=IMPORT_RETRIES,
-    retry_delay=timedelta(seconds=30),
     retry_exponential_backoff=True,
 )
 def import_account(account: dict[str, Any]) -> dict[str, Any]:

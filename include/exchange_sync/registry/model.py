@@ -15,6 +15,7 @@ DEFAULT_POOL_SLOTS = 2
 DEFAULT_KEY_POLL_SECONDS = 60
 DEFAULT_KEY_RECHECK_SECONDS = 900
 DEFAULT_WAIT_FOR_KEYS_HOURS = 168
+DEFAULT_RETRY_DELAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class ExchangeConfig:
     key_poll_seconds: int = DEFAULT_KEY_POLL_SECONDS
     key_recheck_seconds: int = DEFAULT_KEY_RECHECK_SECONDS
     wait_for_keys_hours: int = DEFAULT_WAIT_FOR_KEYS_HOURS
+    retry_delay_seconds: int = DEFAULT_RETRY_DELAY_SECONDS  # first retry of a transient failure
 
     @property
     def pool(self) -> str:

@@ -25,7 +25,14 @@ from exchange_sync.streams import ALL_STREAMS
 TOP_LEVEL_KEYS = ("defaults", "exchanges", "accounts")
 ACCOUNT_FIELDS = ("id", "exchange", "conn_id", "streams", "history_start", "symbols", "notify")
 DEFAULT_FIELDS = ("streams", "history_start", "notify")
-EXCHANGE_FIELDS = ("schedule", "pool_slots", "key_poll_seconds", "key_recheck_seconds", "wait_for_keys_hours")
+EXCHANGE_FIELDS = (
+    "schedule",
+    "pool_slots",
+    "retry_delay_seconds",
+    "key_poll_seconds",
+    "key_recheck_seconds",
+    "wait_for_keys_hours",
+)
 DEFAULT_HISTORY_START = datetime(2017, 1, 1, tzinfo=UTC)
 
 ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

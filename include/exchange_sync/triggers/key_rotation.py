@@ -90,12 +90,19 @@ class KeyRotationTrigger(BaseTrigger):
 
     async def _credentials(self):
         from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
+        from exchange_sync.airflow_connections import find_connection
         from exchange_sync.hooks.ccxt import credentials_from_connection
 
         try:
-            connection = await BaseHook.aget_connection(self.conn_id)
-            return credentials_from_connection(connection)
+            try:
+                connection = await BaseHook.aget_connection(self.conn_id)
+            except AirflowNotFoundException:
+                # Where the trigger runs outside the triggerer (dag.test runs it in line), the
+                # metastore is reachable only through Airflow core.
+                connection = await asyncio.to_thread(find_connection, self.conn_id)
+            return credentials_from_connection(connection) if connection else None
         except Exception as exc:  # deleted or half-edited connection: keep waiting
             self.log.warning("cannot read connection %s yet: %s", self.conn_id, exc)
             return None

@@ -1,0 +1,129 @@
+"""A world for broken-connection scenarios: one simulator account with history, its key in an
+Airflow connection in the metastore (where the UI and REST API edit it), a local notification
+receiver, a warehouse, and helpers to run the exchange DAG and a recovery run with `dag.test()`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from textwrap import dedent
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from exchange_sync.airflow_connections import put_connection
+from exchange_sync.sim_client import SimulatorClient
+from exchange_sync.warehouse import Warehouse
+from tests.conftest import REPO
+from tests.fixtures.receiver import Receiver
+
+
+@dataclass
+class World:
+    account_id: str
+    conn_id: str
+    simulator: SimulatorClient
+    warehouse: Warehouse
+    receiver: Receiver
+    key: dict = field(default_factory=dict)
+
+    # -- the exchange side ---------------------------------------------------------------------
+
+    def history(self) -> dict:
+        return self.simulator.history(self.account_id)
+
+    def new_key(self, account_id: str | None = None, **spec) -> dict:
+        return self.simulator.create_key(account_id or self.account_id, **spec)
+
+    def failed_auth_requests(self, since: int) -> int:
+        requests = self.simulator.requests_since(since)["requests"]
+        return sum(1 for r in requests if r["account"] == self.account_id and r["status"] >= 400)
+
+    # -- the Airflow side ----------------------------------------------------------------------
+
+    def save_key(self, key: dict) -> None:
+        """Write a key into the account's connection, as an edit in the UI or REST API does."""
+        put_connection(
+            self.conn_id,
+            conn_type="ccxt",
+            login=key["api_key"],
+            password=key["secret"],
+            extra={"exchange": "binance", "base_url": self.simulator.exchange_url("binance")},
+        )
+        self.key = key
+
+    def dags(self):
+        bag = DagBag(str(REPO / "dags"))
+        assert bag.import_errors == {}
+        return bag.dags
+
+    def run_exchange_dag(self):
+        return self.dags()["exchange_sync_binance"].test()
+
+    def run_recovery(self, incident_id: int, while_waiting: Callable[[], None] | None = None):
+        """Run the recovery DAG; `while_waiting` is done once its sensor is waiting for keys."""
+        dag = self.dags()["exchange_sync_binance_recovery"]
+        helper = None
+        if while_waiting is not None:
+            helper = threading.Thread(target=_when_waiting, args=(while_waiting,), daemon=True)
+            helper.start()
+        run = dag.test(run_conf={"account": self.account_id, "incident_id": incident_id})
+        if helper is not None:
+            helper.join(timeout=30)
+        return run
+
+    def messages(self) -> list[dict]:
+        return self.receiver.messages
+
+
+def _when_waiting(action: Callable[[], None]) -> None:
+    """Wait until the recovery run's sensor has started (and deferred), then act."""
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with create_session() as session:
+            started = (
+                session.query(TaskInstance)
+                .filter(
+                    TaskInstance.dag_id == "exchange_sync_binance_recovery",
+                    TaskInstance.task_id == "wait_for_new_keys",
+                    TaskInstance.state.isnot(None),
+                )
+                .count()
+            )
+        if started:
+            break
+        time.sleep(0.3)
+    time.sleep(2)  # a couple of the trigger's 1-second polls see the old, dead key
+    action()
+
+
+@pytest.fixture
+def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse) -> World:
+    account = make_sim_account(trades=150, symbols=2, deposits=12, withdrawals=6)
+    conn_id = f"rc_{account.id}"
+    registry = tmp_path / "accounts.yaml"
+    registry.write_text(
+        dedent(
+            f"""
+            defaults: {{history_start: 2024-01-01}}
+            exchanges:
+              binance:
+                retry_delay_seconds: 1
+                key_poll_seconds: 1
+                key_recheck_seconds: 1
+                wait_for_keys_hours: 1
+            accounts:
+              - {{id: {account.id}, exchange: binance, conn_id: {conn_id}, notify: [es_alerts]}}
+            """
+        )
+    )
+    monkeypatch.setenv("EXCHANGE_SYNC_REGISTRY", str(registry))
+    monkeypatch.setenv("AIRFLOW_CONN_ES_ALERTS", receiver.apprise_connection())
+    world = World(account.id, conn_id, simulator, warehouse, receiver)
+    world.save_key(world.new_key())
+    return world
