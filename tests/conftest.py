@@ -7,11 +7,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 REPO = Path(__file__).resolve().parents[1]
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="exchange-sync-test-airflow-")
 os.environ.update(
     {
         "AIRFLOW_HOME": _AIRFLOW_HOME,
+        # As in a real deployment, connection secrets are stored Fernet-encrypted.
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

@@ -17,6 +17,8 @@ NEVER_SYNCED = "never_synced"
 
 def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, Any]:
     sync = warehouse.account_sync(account.id)
+    state = warehouse.accounts.get(account.id)
+    incident = warehouse.incidents.open_for(account.id)
     counts = warehouse.row_counts(account.id)
     streams = {}
     for stream in account.streams:
@@ -28,12 +30,27 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "account": account.id,
         "exchange": account.exchange,
         "conn_id": account.conn_id,
-        "state": _state(sync),
-        "incident": None,
+        "state": _state(sync, incident, state),
+        "incident": incident.to_summary() if incident else None,
+        "frozen": {"since": _iso(state.frozen_at), "reason": state.frozen_reason}
+        if state and state.frozen
+        else None,
         "last_attempt_at": _iso(sync["last_attempt_at"]) if sync else None,
         "last_success_at": _iso(sync["last_success_at"]) if sync else None,
         "last_error": sync["last_error"] if sync else None,
         "streams": streams,
+        "keys": [
+            {
+                "fingerprint": v["fingerprint"],
+                "first_used_at": _iso(v["first_used_at"]),
+                "last_used_at": _iso(v["last_used_at"]),
+                "last_ok_at": _iso(v["last_ok_at"]),
+                "failed_at": _iso(v["failed_at"]),
+                "failure_cause": v["failure_cause"],
+                "replaced_at": _iso(v["replaced_at"]),
+            }
+            for v in warehouse.keys.versions(account.id)
+        ],
     }
 
 
@@ -52,12 +69,45 @@ def format_table(status: dict[str, Any]) -> str:
             lines.append((*lead, stream, str(info["rows"]), info["synced_until"] or "never"))
             first = False
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines
-    )
+    table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines]
+    return "\n".join(table + _incident_lines(status) + _key_lines(status))
 
 
-def _state(sync: dict[str, Any] | None) -> str:
+def _incident_lines(status: dict[str, Any]) -> list[str]:
+    open_ones = [(a["account"], a["incident"]) for a in status["accounts"] if a["incident"]]
+    lines = ["", "Open incidents:"] if open_ones else []
+    for account, incident in open_ones:
+        since = incident["stale_since"] or incident["opened_at"]
+        lines.append(
+            f"  {account}: #{incident['id']} {incident['cause']} (stale since {since}) - {incident['title']}"
+        )
+    return lines
+
+
+def _key_lines(status: dict[str, Any]) -> list[str]:
+    lines = []
+    for account in status["accounts"]:
+        for key in account["keys"]:
+            if not lines:
+                lines = ["", "Key history (fingerprints, never the keys):"]
+            fate = (
+                f"failed {key['failure_cause']} at {key['failed_at']}"
+                if key["failed_at"] and not key["replaced_at"]
+                else f"replaced at {key['replaced_at']}"
+                if key["replaced_at"]
+                else f"current, last ok {key['last_ok_at']}"
+            )
+            lines.append(
+                f"  {account['account']}: {key['fingerprint']} first used {key['first_used_at']}, {fate}"
+            )
+    return lines
+
+
+def _state(sync: dict[str, Any] | None, incident: Any, state: Any) -> str:
+    if state is not None and state.frozen:
+        return FROZEN
+    if incident is not None:
+        return WAITING_FOR_KEYS
     if sync is None:
         return NEVER_SYNCED
     if sync["last_success_at"] is not None and sync["last_success_at"] >= sync["last_attempt_at"]:

@@ -28,6 +28,7 @@ class World:
     warehouse: Warehouse
     receiver: Receiver
     key: dict = field(default_factory=dict)
+    minted: list[dict] = field(default_factory=list)  # every key created for this test
 
     # -- the exchange side ---------------------------------------------------------------------
 
@@ -35,7 +36,9 @@ class World:
         return self.simulator.history(self.account_id)
 
     def new_key(self, account_id: str | None = None, **spec) -> dict:
-        return self.simulator.create_key(account_id or self.account_id, **spec)
+        key = self.simulator.create_key(account_id or self.account_id, **spec)
+        self.minted.append(key)
+        return key
 
     def failed_auth_requests(self, since: int) -> int:
         requests = self.simulator.requests_since(since)["requests"]
@@ -102,8 +105,7 @@ def _when_waiting(action: Callable[[], None]) -> None:
     action()
 
 
-@pytest.fixture
-def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse) -> World:
+def make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse_url) -> World:
     account = make_sim_account(trades=150, symbols=2, deposits=12, withdrawals=6)
     conn_id = f"rc_{account.id}"
     registry = tmp_path / "accounts.yaml"
@@ -124,6 +126,22 @@ def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypat
     )
     monkeypatch.setenv("EXCHANGE_SYNC_REGISTRY", str(registry))
     monkeypatch.setenv("AIRFLOW_CONN_ES_ALERTS", receiver.apprise_connection())
-    world = World(account.id, conn_id, simulator, warehouse, receiver)
+    monkeypatch.setenv("EXCHANGE_SYNC_WAREHOUSE_URL", warehouse_url)
+    world = World(account.id, conn_id, simulator, Warehouse.open(warehouse_url), receiver)
     world.save_key(world.new_key())
     return world
+
+
+@pytest.fixture
+def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url):
+    """The scenarios run on SQLite; PostgreSQL gets its own end-to-end case (test_postgres.py)."""
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url)
+    yield world
+    world.warehouse.close()
+
+
+@pytest.fixture
+def pg_world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url):
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url)
+    yield world
+    world.warehouse.close()

@@ -90,6 +90,10 @@ def build_exchange_dag(
     return dag
 
 
+# Account params offer the registry's accounts as proposals rather than an enum: Airflow checks a
+# triggered run's conf against the serialized DAG, which may predate the latest registry edit.
+
+
 def build_recovery_dag(exchange: ExchangeConfig, accounts: tuple[AccountConfig, ...]) -> DAG:
     with DAG(
         dag_id=exchange.recovery_dag_id,
@@ -101,7 +105,10 @@ def build_recovery_dag(exchange: ExchangeConfig, accounts: tuple[AccountConfig, 
         max_active_runs=32,
         params={
             "account": Param(
-                accounts[0].id, enum=[a.id for a in accounts], description="The account to recover"
+                accounts[0].id,
+                type="string",
+                examples=[a.id for a in accounts],
+                description="The account to recover",
             ),
             "incident_id": Param(
                 None, type=["null", "integer"], description="Empty: the account's open incident"
@@ -136,7 +143,9 @@ def build_freeze_dag(registry: Registry) -> DAG:
         start_date=START_DATE,
         catchup=False,
         params={
-            "account": Param(registry.accounts[0].id, enum=[a.id for a in registry.accounts]),
+            "account": Param(
+                registry.accounts[0].id, type="string", examples=[a.id for a in registry.accounts]
+            ),
             "action": Param("freeze", enum=["freeze", "unfreeze"]),
             "final_sync": Param(
                 False, type="boolean", description="Import everything once more before freezing"
