@@ -33,7 +33,13 @@ def find_connection(conn_id: str) -> Any | None:
 
 
 def put_connection(
-    conn_id: str, *, conn_type: str, login: str, password: str, extra: dict[str, Any], description: str = ""
+    conn_id: str,
+    *,
+    conn_type: str,
+    extra: dict[str, Any],
+    login: str | None = None,
+    password: str | None = None,
+    description: str = "",
 ) -> None:
     """Create or update a connection in the metastore (Fernet-encrypted there), as the UI would."""
     from airflow.models import Connection

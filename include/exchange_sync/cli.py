@@ -95,10 +95,10 @@ def _setup(args: argparse.Namespace) -> int:
     print(f"warehouse schema at version {setup.migrate_warehouse()}")
     print(f"pools: {', '.join(setup.ensure_pools(registry)) or 'none'}")
     if args.simulator:
-        for account, outcome in setup.ensure_demo_connections(
-            registry, SimulatorClient(args.simulator)
-        ).items():
+        simulator = SimulatorClient(args.simulator)
+        for account, outcome in setup.ensure_demo_connections(registry, simulator).items():
             print(f"connection for {account}: {outcome}")
+        print(f"notification target: {setup.ensure_demo_notifications(simulator)}")
     return 0
 
 

@@ -74,6 +74,22 @@ def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> d
     return outcome
 
 
+def ensure_demo_notifications(simulator: SimulatorClient) -> str:
+    """Point the default notification target at the simulator's inbox, unless a user set it up."""
+    from exchange_sync.notify.messages import DEFAULT_TARGET
+
+    if find_connection(DEFAULT_TARGET) is not None:
+        return "kept"
+    inbox = simulator.base_url.replace("http://", "json://", 1) + "/_sim/notifications"
+    put_connection(
+        DEFAULT_TARGET,
+        conn_type="apprise",
+        extra={"config": {"path": inbox}},
+        description="exchange-sync demo: notifications go to the simulator's inbox (GET /_sim/notifications)",
+    )
+    return "created"
+
+
 def _points_at(conn: object, base_url: str) -> bool:
     try:
         return credentials_from_connection(conn).base_url == base_url

@@ -85,6 +85,10 @@ class SimulatorClient:
     def requests_since(self, seq: int = 0) -> dict:
         return self.request("GET", f"/_sim/requests?since={seq}")
 
+    def notifications(self) -> list[dict]:
+        """What arrived in the simulator's notification inbox (the demo's Apprise target)."""
+        return self.request("GET", "/_sim/notifications")["notifications"]
+
     def last_seq(self) -> int:
         return self.requests_since(10**12)["last_seq"]
 

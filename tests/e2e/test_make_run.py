@@ -101,11 +101,11 @@ def wait_for_successful_run(api: AirflowAPI, dag_id: str) -> dict:
 
 def assert_task_logs_say_what_was_fetched(api: AirflowAPI, run: dict) -> None:
     base = f"/api/v2/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances"
-    mapped = api.get(f"{base}/import_account/listMapped")["task_instances"]
+    mapped = api.get(f"{base}/account.import_account/listMapped")["task_instances"]
     # The grid labels each mapped import with its account.
     assert sorted(ti["rendered_map_index"] for ti in mapped) == sorted(DEMO_ACCOUNTS)
     alice = next(ti for ti in mapped if ti["rendered_map_index"] == "alice")
-    logs = api.get(f"{base}/import_account/logs/{alice['try_number']}?map_index={alice['map_index']}")
+    logs = api.get(f"{base}/account.import_account/logs/{alice['try_number']}?map_index={alice['map_index']}")
     text = json.dumps(logs)
     assert re.search(r"binance/alice: imported \d+ rows with \d+ requests", text), text[:2000]
     assert "binance/alice trades:" in text and "candidate symbols" in text
@@ -114,6 +114,79 @@ def assert_task_logs_say_what_was_fetched(api: AirflowAPI, run: dict) -> None:
 def listening(port: str) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", int(port))) == 0
+
+
+def row_counts(home: Path, account: str) -> dict[str, int]:
+    warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+    try:
+        return warehouse.row_counts(account)
+    finally:
+        warehouse.close()
+
+
+def wait_until(what: str, check, timeout: float = 180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except urllib.error.HTTPError as exc:  # SQLite-backed Airflow answers 500 now and then
+            if exc.code < 500:
+                raise
+            result = None
+        if result:
+            return result
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def revoke_then_rotate_through_the_rest_api(api: AirflowAPI, simulator: SimulatorClient, home: Path) -> None:
+    """The real triggerer: alice's key is revoked, the recovery run's sensor defers, a new key is
+    PATCHed into the connection through Airflow's REST API, and the gap is backfilled."""
+    conn_path = "/api/v2/connections/exchange_sync_binance_alice"
+    connection = api.get(conn_path)
+    simulator.key_action(connection["login"], "revoke")
+    simulator.add_activity("alice", trades=6, deposits=1)
+    api.post("/api/v2/dags/exchange_sync_binance/dagRuns", {"logical_date": None})
+
+    def recovery_deferred():
+        runs = api.get("/api/v2/dags/exchange_sync_binance_recovery/dagRuns")["dag_runs"]
+        for run in runs:
+            tis = api.get(
+                f"/api/v2/dags/exchange_sync_binance_recovery/dagRuns/{run['dag_run_id']}/taskInstances"
+            )
+            if any(
+                t["task_id"] == "wait_for_new_keys" and t["state"] == "deferred"
+                for t in tis["task_instances"]
+            ):
+                return run
+        return None
+
+    run = wait_until("the recovery run's sensor to defer", recovery_deferred)
+    inbox = simulator.notifications()
+    assert len(inbox) == 1 and "deleted or revoked" in inbox[0]["title"]
+
+    key = simulator.create_key("alice")
+    api.patch(
+        conn_path,
+        {
+            **{k: connection[k] for k in ("connection_id", "conn_type", "extra")},
+            "login": key["api_key"],
+            "password": key["secret"],
+        },
+    )
+    run_path = f"/api/v2/dags/exchange_sync_binance_recovery/dagRuns/{run['dag_run_id']}"
+    done = wait_until(
+        "the recovery run to finish",
+        lambda: api.get(run_path)["state"] in ("success", "failed") and api.get(run_path),
+    )
+    assert done["state"] == "success"
+    assert "Recovered" in simulator.notifications()[-1]["title"]
+    warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+    try:
+        assert_warehouse_matches(warehouse, "alice", simulator.history("alice"))
+        assert warehouse.incidents.open_for("alice") is None
+    finally:
+        warehouse.close()
 
 
 def processes_of(home: Path) -> list[str]:
@@ -165,6 +238,9 @@ def test_make_run_from_scratch_then_again(tmp_path):
                 "SELECT conn_id, is_encrypted FROM connection WHERE conn_id LIKE 'exchange_sync_binance_%'"
             ).fetchall()
         assert sorted(encrypted) == [(f"exchange_sync_binance_{a}", 1) for a in DEMO_ACCOUNTS]
+
+        revoke_then_rotate_through_the_rest_api(api, simulator, home)
+        rows_after_first["alice"] = row_counts(home, "alice")
     finally:
         demo.stop()
     assert not listening(demo.env["AIRFLOW_PORT"]) and not listening(demo.env["SIM_PORT"])

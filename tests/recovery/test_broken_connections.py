@@ -235,3 +235,13 @@ def test_frozen_account_is_skipped_silently_and_unfreezing_resumes(world: World)
     assert subprocess.run([cli, "unfreeze", world.account_id], capture_output=True).returncode == 0
     assert world.run_exchange_dag().state == "success"
     assert_warehouse_matches(world.warehouse, world.account_id, world.history())  # the frozen period too
+
+
+def test_freeze_dag_freezes_and_unfreezes_from_the_ui(world: World):
+    dag = world.dags()["exchange_sync_freeze"]
+    frozen = dag.test(run_conf={"account": world.account_id, "action": "freeze", "reason": "closing it"})
+    assert frozen.state == "success"
+    state = world.warehouse.accounts.get(world.account_id)
+    assert state.frozen and state.frozen_reason == "closing it"
+    assert dag.test(run_conf={"account": world.account_id, "action": "unfreeze"}).state == "success"
+    assert not world.warehouse.accounts.get(world.account_id).frozen

@@ -231,3 +231,22 @@ def test_account_with_a_fiat_only_first_market_generates():
         )
         account = world.add_account(spec)
         assert account.deposits and all(amount >= 0 for amount in account.balances.values())
+
+
+def test_orders_too_large_for_range_still_generate():
+    """`big1795000000000` draws a meme-coin order of more than 2**63 base units, which once made
+    random.sample(range(...)) overflow."""
+    from exchange_sync.simulator.model import AccountSpec
+
+    world = World.generate(seed=7, size=0.01, anchor_ms=1_780_000_000_000)
+    spec = AccountSpec(
+        id="big1795000000000",
+        exchange="binance",
+        seed=1,
+        trades=20_000,
+        symbols=8,
+        deposits=100,
+        withdrawals=50,
+        days=365,
+    )
+    assert len(world.add_account(spec).all_trades()) == 20_000

@@ -206,6 +206,19 @@ def add_routes(app: web.Application, world: World) -> None:
     async def health(request: web.Request) -> web.Response:
         return _reply({"status": "ok"})
 
+    # A notification inbox for the demo: Apprise's json:// service posts here (no real Slack or
+    # mail server on a laptop), and GET shows what arrived. In memory only.
+    inbox: list[dict[str, Any]] = []
+
+    @routes.post("/_sim/notifications")
+    async def receive_notification(request: web.Request) -> web.Response:
+        inbox.append({"received_at": world.now_ms(), **(await _body(request))})
+        return _reply({"received": len(inbox)})
+
+    @routes.get("/_sim/notifications")
+    async def list_notifications(request: web.Request) -> web.Response:
+        return _reply({"notifications": inbox})
+
     @routes.get("/_sim/accounts")
     async def list_accounts(request: web.Request) -> web.Response:
         return _reply({"accounts": [account_view(a) for a in world.accounts.values()]})

@@ -314,8 +314,14 @@ class HistoryBuilder:
             cuts = []
         elif fills == 2:
             cuts = [1 + int(rng.random() * (plan.units - 1))]
-        else:
+        elif plan.units < 2**62:
             cuts = sorted(rng.sample(range(1, plan.units), fills - 1))
+        else:
+            # Meme-coin quantities in base units overflow range()'s length; draw distinct cuts.
+            chosen: set[int] = set()
+            while len(chosen) < fills - 1:
+                chosen.add(rng.randrange(1, plan.units))
+            cuts = sorted(chosen)
         parts = [b - a for a, b in zip([0, *cuts], [*cuts, plan.units], strict=True)]
         clock = self._clock(rel_ms)
         order_id = market.order_id_base + clock
