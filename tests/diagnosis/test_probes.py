@@ -142,3 +142,25 @@ def test_a_read_only_key_without_expiry_gets_no_warning(simulator, account):
     key = simulator.create_key(account.id, permissions=["reading"])
     knowledge = knowledge_for("binance")
     assert warnings_for(key_facts(knowledge, client_for(simulator, key)()), knowledge.name) == ()
+
+
+def test_the_missing_permission_is_named(simulator, account):
+    key = break_key(simulator, account.id, "reading permission removed")
+    seq = simulator.last_seq()
+    new_client = client_for(simulator, key)
+    diagnosis = diagnose(failing_import(new_client), new_client, streams=("balances", "trades"))
+    assert diagnosis.cause == "permission_missing"
+    assert diagnosis.remediation.startswith("Missing permission: Enable Reading (for balances).")
+    assert any("private_get_account: refused" in note for note in diagnosis.evidence.probes)
+    assert failed_requests(simulator, account.id, seq) <= 2
+
+
+def test_any_ccxt_exchange_gets_a_sensible_answer_from_class_and_status():
+    """No knowledge file for these: ccxt's own handling and the HTTP status decide."""
+    from exchange_sync.diagnosis import classify
+
+    assert classify("mexc", 429, '{"code":429,"msg":"Too Many Requests"}').cause == "rate_limited"
+    assert classify("htx", 503, "<html>Service Unavailable</html>").cause == "exchange_unavailable"
+    unauthorized = classify("lbank", 401, "Unauthorized")
+    assert unauthorized.action_required and "key_invalid" in unauthorized.candidates
+    assert "API management page of Lbank" in unauthorized.remediation

@@ -92,6 +92,9 @@ class ExchangeKnowledge:
     introspection: Introspection | None = None
     account_status: StatusProbe | None = None
     permissions: dict[str, str] = field(default_factory=dict)  # stream -> permission, in the UI's words
+    # stream -> a cheap ccxt read that needs exactly that stream's permission (probes name the
+    # missing one with it)
+    permission_reads: dict[str, str] = field(default_factory=dict)
 
     def remediation_for(self, cause: str) -> str:
         text = self.remediation.get(cause) or generic().remediation[cause]
@@ -151,6 +154,7 @@ def load(path: Path) -> ExchangeKnowledge:
             introspection=_introspection(raw.get("introspection"), f"{where}: introspection"),
             account_status=_status_probe(raw.get("account_status"), f"{where}: account_status"),
             permissions=dict(raw.get("permissions") or {}),
+            permission_reads=dict(raw.get("permission_reads") or {}),
         )
     except KnowledgeError:
         raise

@@ -26,15 +26,29 @@ KEY_CAUSES = frozenset(
 )
 
 
-def diagnose(failure: Failure, new_client: Callable[[], Any], has_credentials: bool = True) -> Diagnosis:
-    """Classify a failed request, then probe where the answer is about the key and left open."""
+def diagnose(
+    failure: Failure,
+    new_client: Callable[[], Any],
+    has_credentials: bool = True,
+    streams: tuple[str, ...] | None = None,
+) -> Diagnosis:
+    """Classify a failed request, then probe where the answer is about the key and left open.
+
+    `streams` are the account's: a missing permission is named among the ones they need."""
     knowledge = knowledge_for(failure.exchange)
     if not has_credentials:
         return build(knowledge, ("credentials_missing",), Evidence(message=failure.message))
     diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=failure.error())
     if diagnosis.transient or knowledge.introspection is None or not set(diagnosis.candidates) & KEY_CAUSES:
         return diagnosis
-    return _probe(diagnosis, knowledge, new_client())
+    client = new_client()
+    diagnosis, answered = _probe(diagnosis, knowledge, client)
+    if answered and diagnosis.cause == "permission_missing":
+        # Only after a probe that answered: a failed one already spent the second failing request.
+        diagnosis = _name_missing_permission(
+            diagnosis, knowledge, client, streams or tuple(knowledge.permissions)
+        )
+    return diagnosis
 
 
 def key_facts(knowledge: ExchangeKnowledge, client: Any) -> KeyFacts:
@@ -44,12 +58,13 @@ def key_facts(knowledge: ExchangeKnowledge, client: Any) -> KeyFacts:
     return read_facts(introspection, answer)
 
 
-def _probe(diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any) -> Diagnosis:
+def _probe(diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any) -> tuple[Diagnosis, bool]:
+    """The narrowed diagnosis, and whether the introspection call answered."""
     introspection = knowledge.introspection
     try:
         answer = getattr(client, introspection.method)(dict(introspection.params))
     except Exception as exc:
-        return _after_failed_introspection(diagnosis, knowledge, client, exc)
+        return _after_failed_introspection(diagnosis, knowledge, client, exc), False
     facts = read_facts(introspection, answer)
     note = f"{introspection.method}: answered ({_describe(facts)})"
     decided = _cause_from_facts(facts) or _cause_from_account_status(knowledge, client)
@@ -58,7 +73,7 @@ def _probe(diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any) -> D
         # failure, so what is left is a permission the failing endpoint needs beyond reading.
         decided = "permission_missing" if "permission_missing" in diagnosis.candidates else diagnosis.cause
     narrowed = build(knowledge, (decided,), diagnosis.evidence, warnings=warnings_for(facts, knowledge.name))
-    return narrowed.with_probe(note).with_probe(f"decided: {decided}")
+    return narrowed.with_probe(note).with_probe(f"decided: {decided}"), True
 
 
 def _after_failed_introspection(
@@ -74,6 +89,31 @@ def _after_failed_introspection(
     # Keep the original evidence (the import's failure) and add what the probe showed.
     narrowed = replace(probe, evidence=diagnosis.evidence)
     return narrowed.with_probe(note).with_probe(f"decided: {probe.cause}")
+
+
+def _name_missing_permission(
+    diagnosis: Diagnosis, knowledge: ExchangeKnowledge, client: Any, streams: tuple[str, ...]
+) -> Diagnosis:
+    """One cheap read per needed permission, stopping at the first refusal: that one is missing."""
+    needed = {s: knowledge.permissions[s] for s in streams if s in knowledge.permissions}
+    tried: set[str] = set()
+    for stream, method in knowledge.permission_reads.items():
+        if stream not in needed or needed[stream] in tried:
+            continue
+        tried.add(needed[stream])
+        try:
+            getattr(client, method)()
+        except Exception:
+            missing = needed[stream]
+            named = replace(
+                diagnosis,
+                remediation=f"Missing permission: {missing} (for {stream}). {diagnosis.remediation}",
+            )
+            return named.with_probe(f"{method}: refused, so '{missing}' is missing")
+    if not needed:
+        return diagnosis
+    names = ", ".join(sorted(set(needed.values())))
+    return replace(diagnosis, remediation=f"The import needs: {names}. {diagnosis.remediation}")
 
 
 def _cause_from_facts(facts: KeyFacts) -> str | None:

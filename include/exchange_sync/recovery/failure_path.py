@@ -67,6 +67,7 @@ def diagnose_step(account: AccountConfig, failure_data: dict, warehouse: Warehou
             failure,
             new_client=lambda: build_client(credentials, profile.ccxt_options),
             has_credentials=bool(credentials.api_key and credentials.secret),
+            streams=account.streams,
         )
     else:
         # The connection changed since the failure: probing the new key says nothing about the old.
