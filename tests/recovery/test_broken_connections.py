@@ -175,8 +175,9 @@ def test_keys_of_another_account_are_refused(world: World, make_sim_account):
         {"kind": "http_5xx", "status": 500, "count": 1},
         {"kind": "rate_limit", "count": 2},
         {"kind": "drop", "count": 1},
+        {"kind": "latency", "latency_ms": 11_000, "count": 1},  # past ccxt's 10 s timeout
     ],
-    ids=["503-outage", "500", "429-burst", "connection-dropped"],
+    ids=["503-outage", "500", "429-burst", "connection-dropped", "timeout"],
 )
 def test_transient_failures_are_retried_without_incident_or_message(world: World, fault):
     world.simulator.add_activity(world.account_id, trades=3)
@@ -245,3 +246,27 @@ def test_freeze_dag_freezes_and_unfreezes_from_the_ui(world: World):
     assert state.frozen and state.frozen_reason == "closing it"
     assert dag.test(run_conf={"account": world.account_id, "action": "unfreeze"}).state == "success"
     assert not world.warehouse.accounts.get(world.account_id).frozen
+
+
+def test_the_wait_for_keys_has_a_timeout_and_never_closes_the_incident(world: World):
+    """The deferral carries the registry's `wait_for_keys_hours` as its timeout (the triggerer
+    enforces it; dag.test() runs triggers in line without one). Timing out only fails the sensor:
+    the incident stays open and its reminders stay queued."""
+    from datetime import timedelta
+
+    from airflow.sdk.exceptions import TaskDeferred
+
+    assert world.run_exchange_dag().state == "success"
+    world.simulator.key_action(world.key["api_key"], "revoke")
+    assert world.run_exchange_dag().state == "failed"
+    (incident,) = world.warehouse.incidents.history(world.account_id)
+    sensor = world.dags()["exchange_sync_binance_recovery"].get_task("wait_for_new_keys")
+    sensor.account_id, sensor.incident_id = world.account_id, str(incident.id)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute({})
+    assert deferred.value.timeout == timedelta(hours=1)
+    _classpath, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["failing_fingerprint"] == incident.key_fingerprint and kwargs["recheck_existing"] is False
+    assert world.warehouse.incidents.open_for(world.account_id).id == incident.id
+    reminders = [m for m in world.warehouse.outbox.messages(world.account_id) if m["kind"] == "reminder"]
+    assert len(reminders) == 3 and all(m["cancelled_at"] is None for m in reminders)

@@ -25,7 +25,7 @@ class ExchangeConfig:
     pool_slots: int = DEFAULT_POOL_SLOTS
     key_poll_seconds: int = DEFAULT_KEY_POLL_SECONDS
     key_recheck_seconds: int = DEFAULT_KEY_RECHECK_SECONDS
-    wait_for_keys_hours: int = DEFAULT_WAIT_FOR_KEYS_HOURS
+    wait_for_keys_hours: float = DEFAULT_WAIT_FOR_KEYS_HOURS
     retry_delay_seconds: int = DEFAULT_RETRY_DELAY_SECONDS  # first retry of a transient failure
 
     @property

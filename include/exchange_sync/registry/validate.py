@@ -114,7 +114,7 @@ def _validate_exchanges(path: Path, raw: Any, errors: list[RegistryError]) -> di
             try:
                 if key not in EXCHANGE_FIELDS:
                     raise FieldError(f"unknown field{_suggest(key, EXCHANGE_FIELDS)}")
-                values[key] = _parse_schedule(value) if key == "schedule" else _parse_positive_int(value)
+                values[key] = PARSERS_BY_EXCHANGE_FIELD.get(key, _parse_positive_int)(value)
             except FieldError as exc:
                 errors.append(RegistryError(path, entry, str(key), str(exc)))
                 ok = False
@@ -273,6 +273,12 @@ def _parse_schedule(value: Any) -> str | None:
     return value
 
 
+def _parse_positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise FieldError(f"{value!r} must be a positive number")
+    return value
+
+
 def _parse_positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise FieldError(f"{value!r} must be a whole number of at least 1")
@@ -299,3 +305,5 @@ _FIELD_PARSERS = {
     "symbols": _parse_symbols,
     "notify": _parse_notify,
 }
+
+PARSERS_BY_EXCHANGE_FIELD = {"schedule": _parse_schedule, "wait_for_keys_hours": _parse_positive_number}
