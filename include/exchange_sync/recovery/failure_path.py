@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from exchange_sync.diagnosis import classify, probes
@@ -132,7 +131,3 @@ def health_step(accounts: list[AccountConfig], warehouse: Warehouse) -> list[str
             stale = f"stale since {since:%Y-%m-%d %H:%M} UTC"
             broken.append(f"{account.id}: {incident.title} (incident #{incident.id}, {stale})")
     return broken
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
