@@ -212,41 +212,26 @@ def test_big_account_generates_and_pages_quickly(simulator, binance, new_key):
     assert (time.monotonic() - started) / pages < 0.5
 
 
-def test_account_with_a_fiat_only_first_market_generates():
-    """Account ids pick the markets; `acct1098` (seed 11, 6 symbols) picks a fiat/fiat first market
-    (such as EUR/TRY), which once made generation try a fiat deposit over a network that does not exist."""
+# Account ids pick the markets and orders; these ids once broke generation.
+GENERATION_REGRESSIONS = [
+    # A fiat/fiat first market (such as EUR/TRY): generation tried a fiat deposit over a network
+    # that does not exist.
+    pytest.param("acct1098", 11, 40, 6, 5, 2, 60, id="fiat-only-first-market-1"),
+    pytest.param("acct1473", 11, 40, 6, 5, 2, 60, id="fiat-only-first-market-2"),
+    pytest.param("acct1512", 11, 40, 6, 5, 2, 60, id="fiat-only-first-market-3"),
+    # A meme-coin order of more than 2**63 base units: random.sample(range(...)) overflowed.
+    pytest.param("big1795000000000", 1, 20_000, 8, 100, 50, 365, id="order-beyond-range"),
+]
+
+
+@pytest.mark.parametrize(
+    ("account_id", "seed", "trades", "symbols", "deposits", "withdrawals", "days"), GENERATION_REGRESSIONS
+)
+def test_generation_regressions(account_id, seed, trades, symbols, deposits, withdrawals, days):
     from exchange_sync.simulator.model import AccountSpec
 
     world = World.generate(seed=7, size=0.01, anchor_ms=1_780_000_000_000)
-    for account_id in ("acct1098", "acct1473", "acct1512"):
-        spec = AccountSpec(
-            id=account_id,
-            exchange="binance",
-            seed=11,
-            trades=40,
-            symbols=6,
-            deposits=5,
-            withdrawals=2,
-            days=60,
-        )
-        account = world.add_account(spec)
-        assert account.deposits and all(amount >= 0 for amount in account.balances.values())
-
-
-def test_orders_too_large_for_range_still_generate():
-    """`big1795000000000` draws a meme-coin order of more than 2**63 base units, which once made
-    random.sample(range(...)) overflow."""
-    from exchange_sync.simulator.model import AccountSpec
-
-    world = World.generate(seed=7, size=0.01, anchor_ms=1_780_000_000_000)
-    spec = AccountSpec(
-        id="big1795000000000",
-        exchange="binance",
-        seed=1,
-        trades=20_000,
-        symbols=8,
-        deposits=100,
-        withdrawals=50,
-        days=365,
-    )
-    assert len(world.add_account(spec).all_trades()) == 20_000
+    spec = AccountSpec(account_id, "binance", seed, trades, symbols, deposits, withdrawals, days)
+    account = world.add_account(spec)
+    assert len(account.all_trades()) == trades and account.deposits
+    assert all(amount >= 0 for amount in account.balances.values())
