@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_VERSION := 26.3
 
-.PHONY: install run test lint bench constraints clean
+.PHONY: install run test lint bench fault-suite constraints clean
 
 install: $(STAMP)
 
@@ -36,6 +36,14 @@ bench: install
 	$(BIN)/python bench/import_vs_ccxt.py
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
+
+## The randomized fault suite, long: 200 seeded scenarios per warehouse (CI runs 8 of each).
+## FAULT_SEED picks another world of faults; PostgreSQL runs when EXCHANGE_SYNC_TEST_PG_URL is set.
+FAULT_SCENARIOS ?= 200
+FAULT_SEED ?= 20261201
+fault-suite: install
+	EXCHANGE_SYNC_FAULT_SCENARIOS=$(FAULT_SCENARIOS) EXCHANGE_SYNC_FAULT_SEED=$(FAULT_SEED) \
+		$(BIN)/python -m pytest tests/importer/test_fault_suite.py -p no:logging -q
 
 ## Re-freeze constraints.txt from a clean virtualenv holding only requirements.txt.
 constraints:

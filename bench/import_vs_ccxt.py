@@ -136,7 +136,7 @@ def main() -> None:
         )
 
         def client():
-            c = build_client(credentials, BINANCE.ccxt_options)
+            c = build_client(credentials)
             c.enableRateLimit = not args.no_throttle
             return c
 

@@ -52,6 +52,9 @@ def put_connection(
             session.add(conn)
         conn.conn_type = conn_type
         conn.login = login
-        conn.set_password(password)
+        if password:
+            conn.set_password(password)
+        else:  # Airflow's set_password ignores an empty value and would keep the old secret
+            conn._password = None
         conn.set_extra(json.dumps(extra))
         conn.description = description

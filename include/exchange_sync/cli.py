@@ -20,53 +20,92 @@ def main(argv: list[str] | None = None) -> int:
         return simulator_main(rest) or 0
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return args.handler(args) or 0
+    # Our own progress lines; other libraries' start-up chatter (Airflow's "Reading the config
+    # from ...", alembic's plugins) only with --debug.
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(message)s")
+    logging.getLogger("exchange_sync").setLevel(logging.DEBUG if args.debug else logging.INFO)
+    try:
+        return args.handler(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        # One line an operator can act on; the traceback only with --debug.
+        print(f"exchange-sync {args.command}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: Exception) -> str:
+    """The error as an operator reads it: our own errors say what to fix; anything else gets its
+    type and a pointer to --debug. Multi-line messages (every invalid registry entry) stay whole."""
+    from exchange_sync.redact import scrub
+
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if type(exc).__module__.startswith("exchange_sync"):
+        return scrub(message)
+    return scrub(f"{type(exc).__name__}: {message} (run with --debug for the traceback)")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="exchange-sync", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    # Also accepted after the subcommand (`exchange-sync import alice --debug`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser(
         "simulator", help="run the exchange simulator (see --help of the subcommand)", add_help=False
     )
 
-    setup = sub.add_parser("setup", help="migrate the warehouse, create pools (and demo connections)")
+    setup = sub.add_parser(
+        "setup", help="migrate the warehouse, create pools (and demo connections)", parents=[common]
+    )
     _registry_option(setup)
     setup.add_argument("--simulator", metavar="URL", help="also give every account a simulator key")
     setup.set_defaults(handler=_setup)
 
-    status = sub.add_parser("status", help="per-account health, incidents and stream freshness")
+    status = sub.add_parser(
+        "status", help="per-account health, incidents and stream freshness", parents=[common]
+    )
     _registry_option(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.set_defaults(handler=_status)
 
-    run_import = sub.add_parser("import", help="import one account now, outside Airflow")
+    run_import = sub.add_parser("import", help="import one account now, outside Airflow", parents=[common])
     _registry_option(run_import)
     run_import.add_argument("account")
     run_import.set_defaults(handler=_import)
 
-    freeze = sub.add_parser("freeze", help="skip an account without alerts (e.g. before closing it)")
+    freeze = sub.add_parser(
+        "freeze", help="skip an account without alerts (e.g. before closing it)", parents=[common]
+    )
     _registry_option(freeze)
     freeze.add_argument("account")
     freeze.add_argument("--final-sync", action="store_true", help="import everything once more first")
     freeze.add_argument("--reason", default="", help="shown in status")
     freeze.set_defaults(handler=_freeze)
 
-    unfreeze = sub.add_parser("unfreeze", help="resume a frozen account (the gap is filled on its next run)")
+    unfreeze = sub.add_parser(
+        "unfreeze", help="resume a frozen account (the gap is filled on its next run)", parents=[common]
+    )
     _registry_option(unfreeze)
     unfreeze.add_argument("account")
     unfreeze.set_defaults(handler=_freeze)
 
-    diagnose = sub.add_parser("diagnose", help="explain an exchange error response (offline, no network)")
+    diagnose = sub.add_parser(
+        "diagnose", help="explain an exchange error response (offline, no network)", parents=[common]
+    )
     diagnose.add_argument("--exchange", required=True, help="ccxt exchange id, e.g. binance")
     diagnose.add_argument("--status", type=int, default=None, help="the HTTP status of the response")
     diagnose.add_argument("--body-file", required=True, help="the response body as sent; - for stdin")
     diagnose.add_argument("--json", action="store_true", help="print one JSON object")
     diagnose.set_defaults(handler=_diagnose)
 
-    demo = sub.add_parser("demo", help="what `make run` does: simulator + airflow standalone + demo accounts")
+    demo = sub.add_parser(
+        "demo", help="what `make run` does: simulator + airflow standalone + demo accounts", parents=[common]
+    )
     demo.set_defaults(handler=_demo)
     return parser
 

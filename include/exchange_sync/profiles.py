@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from exchange_sync import streams
+from exchange_sync.hooks.answers import AnswerShape
 
 TradeCursor = Literal["from_id"]
 
@@ -36,6 +37,9 @@ class ExchangeProfile:
     # The field of the balance answer's raw `info` that names the exchange account (to refuse keys
     # of another account after a rotation).
     account_uid_field: str | None = None
+    # What each endpoint's successful answer looks like (checked before ccxt parses it, see
+    # hooks/answers.py); endpoints not listed must still answer JSON.
+    answer_shapes: tuple[AnswerShape, ...] = ()
 
 
 BINANCE = ExchangeProfile(
@@ -48,6 +52,15 @@ BINANCE = ExchangeProfile(
     transfer_page_limit=1000,
     transfer_lookback=timedelta(days=1),
     account_uid_field="uid",  # GET /api/v3/account answers with the account's uid
+    answer_shapes=(
+        AnswerShape("/api/v3/exchangeInfo", "object", (("symbols", "list"),)),
+        AnswerShape("/api/v3/account", "object", (("balances", "list"),)),
+        AnswerShape("/api/v3/myTrades", "list"),
+        AnswerShape("/sapi/v1/capital/deposit/hisrec", "list"),
+        AnswerShape("/sapi/v1/capital/withdraw/history", "list"),
+        AnswerShape("/sapi/v1/account/apiRestrictions", "object"),
+        AnswerShape("/sapi/v1/account/status", "object", (("data", "value"),)),
+    ),
     ccxt_options={
         # Spot only: the futures exchangeInfo calls would cost two requests per run for nothing.
         "fetchMarkets": {"types": ["spot"]},

@@ -55,7 +55,14 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
 
 
 def registry_status(registry: Registry, warehouse: Warehouse) -> dict[str, Any]:
-    return {"accounts": [account_status(a, warehouse) for a in registry.accounts]}
+    """Every valid account's health, and the entries that are not imported because they are invalid."""
+    return {
+        "accounts": [account_status(a, warehouse) for a in registry.accounts],
+        "invalid_entries": [
+            {"file": str(e.file), "entry": e.entry, "field": e.field, "message": e.message, "error": str(e)}
+            for e in registry.errors
+        ],
+    }
 
 
 def format_table(status: dict[str, Any]) -> str:
@@ -70,7 +77,13 @@ def format_table(status: dict[str, Any]) -> str:
             first = False
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines]
-    return "\n".join(table + _incident_lines(status) + _key_lines(status))
+    return "\n".join(table + _incident_lines(status) + _key_lines(status) + _invalid_lines(status))
+
+
+def _invalid_lines(status: dict[str, Any]) -> list[str]:
+    invalid = status.get("invalid_entries") or []
+    lines = ["", "Invalid registry entries (not imported until fixed):"] if invalid else []
+    return lines + [f"  {e['error']}" for e in invalid]
 
 
 def _incident_lines(status: dict[str, Any]) -> list[str]:

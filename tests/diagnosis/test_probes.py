@@ -13,7 +13,6 @@ from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import knowledge_for
 from exchange_sync.diagnosis.probes import diagnose, key_facts
 from exchange_sync.hooks.ccxt import Credentials, build_client
-from exchange_sync.profiles import BINANCE
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def client_for(simulator, key: dict):
     credentials = Credentials(
         "binance", api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url("binance")
     )
-    return lambda: build_client(credentials, BINANCE.ccxt_options)
+    return lambda: build_client(credentials)
 
 
 def failing_import(new_client) -> Failure:
@@ -105,7 +104,7 @@ def test_minus_2015_on_a_used_instance_is_not_mistaken_for_a_rate_limit(simulato
 def test_missing_credentials_cost_no_request(simulator, account):
     seq = simulator.last_seq()
     failure = Failure("binance", None, None, "AuthenticationError", 'binance requires "apiKey" credential')
-    diagnosis = diagnose(failure, lambda: pytest.fail("no client may be built"), has_credentials=False)
+    diagnosis = diagnose(failure, lambda: pytest.fail("no client may be built"))
     assert diagnosis.cause == "credentials_missing"
     assert simulator.requests_since(seq)["requests"] == []
 

@@ -53,19 +53,6 @@ def test_credentials_come_from_the_connection(monkeypatch, extra):
     assert "s3cret" not in repr(creds) and "pp-secret" not in repr(creds)
 
 
-def test_connection_without_exchange_is_a_clear_error(monkeypatch):
-    _env_conn(monkeypatch, "no_exchange", {})
-    with pytest.raises(ValueError, match="'no_exchange' does not say which exchange"):
-        CcxtHook("no_exchange").get_credentials()
-
-
-def test_missing_connection_is_not_found():
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    with pytest.raises(AirflowNotFoundException, match="nope_conn"):
-        CcxtHook("nope_conn").get_credentials()
-
-
 def test_fingerprint_identifies_key_versions_without_the_secret():
     a = Credentials("binance", api_key="AKEY0001", secret="secret-one")
     b = Credentials("binance", api_key="AKEY0001", secret="secret-two")

@@ -13,34 +13,10 @@ from textwrap import dedent
 import pytest
 
 from exchange_sync.importer.run import run_account_import
-from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.schema import trades
 from tests.fixtures.ground_truth import assert_warehouse_matches
-
-HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def account_config(account_id: str, **overrides) -> AccountConfig:
-    values = {
-        "id": account_id,
-        "exchange": "binance",
-        "conn_id": f"conn_{account_id}",
-        "streams": ("balances", "trades", "deposits", "withdrawals"),
-        "history_start": HISTORY_START,
-    }
-    return AccountConfig(**{**values, **overrides})
-
-
-def requests_of(simulator, account_id: str, since: int) -> list[dict]:
-    return [r for r in simulator.requests_since(since)["requests"] if r["account"] == account_id]
-
-
-@pytest.fixture
-def sim_account(make_sim_account, connect):
-    account = make_sim_account()
-    connect(f"conn_{account.id}", account.id)
-    return account
+from tests.importer.conftest import HISTORY_START, account_config, requests_of
 
 
 def test_first_import_equals_ground_truth(sim_account, warehouse):

@@ -102,3 +102,29 @@ def test_existing_key_is_rechecked_slowly_until_fixed_on_the_exchange(simulator,
     checks = [r for r in simulator.requests_since(seq)["requests"] if r["account"] == account.id]
     # Re-checks back off (0.5 s, 1 s, 2 s, ...): a handful of requests, not one per poll.
     assert 2 <= len(checks) <= 5
+
+
+@pytest.mark.parametrize("variant", ["empty", "html", "empty_object"])
+def test_new_keys_answered_with_a_bad_body_are_checked_again_not_rejected(
+    simulator, make_sim_account, conn, variant
+):
+    """The async client checks answers too: a proxy page is no verdict on the keys."""
+    account = make_sim_account(trades=5, symbols=1)
+    failing = conn(simulator.create_key(account.id))
+    new = conn(simulator.create_key(account.id))
+    simulator.add_fault("bad_body", variant=variant, path_contains="/api/v3/account", count=1)
+    try:
+        event = first_event(trigger(failing))
+    finally:
+        simulator.clear_faults()
+    assert (event["status"], event["fingerprint"]) == ("rotated", new)
+
+
+def test_a_connection_for_another_exchange_is_not_used(simulator, make_sim_account, conn, monkeypatch):
+    account = make_sim_account(trades=5, symbols=1)
+    failing = conn(simulator.create_key(account.id))
+    conn(simulator.create_key(account.id))
+    seq = simulator.last_seq()
+    with pytest.raises(TimeoutError):
+        first_event(trigger(failing, exchange="kraken"), timeout=1.5)
+    assert [r for r in simulator.requests_since(seq)["requests"] if r["api_key_prefix"]] == []

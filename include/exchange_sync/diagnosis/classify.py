@@ -7,9 +7,12 @@ what ccxt maps generically or wrongly; then the HTTP status decides what is stil
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from exchange_sync.diagnosis.body import parse, texts_at
 from exchange_sync.diagnosis.causes import CAUSES, TRANSIENT
 from exchange_sync.diagnosis.ccxt_verdict import Verdict, ccxt_verdict
+from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, generic, knowledge_for
 from exchange_sync.diagnosis.model import Diagnosis, Evidence
 
@@ -29,7 +32,13 @@ CLASS_CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ExchangeNotAvailable", ("exchange_unavailable", "network_error")),
     ("RequestTimeout", ("network_error", "exchange_unavailable")),
     ("NetworkError", ("network_error",)),
+    # A success status with a body that is not the endpoint's answer (empty, HTML, wrong shape):
+    # a proxy or an outage page, never data (hooks/answers.py).
+    ("BadResponse", ("exchange_unavailable",)),
 )
+
+# Connection fields whose fix is a (new) key, as opposed to correcting the connection's settings.
+KEY_FIELDS = (None, "login", "password", "passphrase", "uid")
 
 # When neither ccxt's handler nor the knowledge file recognised the body. 403 is not ccxt's
 # ExchangeNotAvailable here: most exchanges use it for keys, permissions and IPs.
@@ -76,7 +85,7 @@ def classify(
         candidates = rule.candidates
         matched = rule.why or f"rule for {rule.code or rule.message or rule.status}"
     else:
-        candidates = _from_ccxt(verdict) or _from_status(status) or ("unknown",)
+        candidates = _from_ccxt(verdict, status) or _from_status(status) or ("unknown",)
 
     return build(
         knowledge,
@@ -89,6 +98,47 @@ def classify(
             matched=matched,
         ),
     )
+
+
+def classify_failure(failure: Failure) -> Diagnosis:
+    """classify() for a failure as the import recorded it."""
+    if failure.made_no_request:
+        return connection_problem(failure.exchange, failure.message, failure.conn_field)
+    error = failure.error()
+    if failure.http_status is None and not _from_ccxt_class(error):
+        return internal_failure(failure.exchange, f"{failure.error_class}: {failure.message}")
+    return classify(failure.exchange, failure.http_status, failure.body, error=error)
+
+
+def internal_failure(exchange: str, message: str) -> Diagnosis:
+    """The import (or its diagnosis) failed inside exchange-sync before the exchange answered:
+    not the key's or the exchange's fault, and said so."""
+    knowledge = knowledge_for(exchange)
+    diagnosis = build(knowledge, ("unknown",), Evidence(message=message, matched="no exchange answer"))
+    return replace(
+        diagnosis,
+        title=f"The import failed inside exchange-sync before {knowledge.name} answered",
+        remediation=(
+            f"Nothing points at the key or the {knowledge.name} account ({message}). Read the import "
+            "task's log in Airflow, fix what it names (e.g. the warehouse connection, worker memory) "
+            "and clear the task to retry; report it if it is a bug."
+        ),
+    )
+
+
+def connection_problem(exchange: str, message: str, field: str | None) -> Diagnosis:
+    """The account's Airflow connection cannot be used: no request was made, so nothing is the
+    exchange's fault. The title is the problem itself, naming the connection and the field."""
+    diagnosis = build(
+        knowledge_for(exchange),
+        ("credentials_missing",),
+        Evidence(message=message, matched="the Airflow connection was checked before any request"),
+    )
+    if field in KEY_FIELDS:
+        remediation = f"{message}. {diagnosis.remediation}"
+    else:
+        remediation = f"{message}. Correct it in the account's Airflow connection (Admin → Connections)."
+    return replace(diagnosis, title=message, remediation=remediation)
 
 
 def build(
@@ -108,12 +158,20 @@ def build(
     )
 
 
-def _from_ccxt(verdict: Verdict | None) -> tuple[str, ...] | None:
+def _from_ccxt_class(error: BaseException) -> bool:
+    import ccxt
+
+    return isinstance(error, ccxt.BaseError)
+
+
+def _from_ccxt(verdict: Verdict | None, status: int | None) -> tuple[str, ...] | None:
     if verdict is None:
         return None
     if not verdict.from_body and verdict.error.__name__ in ("ExchangeNotAvailable", "AuthenticationError"):
         return None  # ccxt only looked at the status; STATUS_CAUSES reads it more carefully
     names = {cls.__name__ for cls in verdict.error.__mro__}
+    if "BadResponse" in names and status is not None and status >= 400:
+        return None  # ccxt could not parse an error body: the status says more
     return next((causes for name, causes in CLASS_CAUSES if name in names), None)
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from exchange_sync.redact import scrub
+
 MAX_BODY = 4000
+# The error class of a connection that could not be used (hooks/credentials.py); no request made.
+CONNECTION_PROBLEM = "ConnectionProblem"
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class Failure:
     error_class: str
     message: str
     key_fingerprint: str | None = None  # which credential version failed (never the key itself)
+    conn_field: str | None = None  # for a ConnectionProblem: the connection field at fault
 
     @classmethod
     def from_exception(
@@ -31,9 +36,15 @@ class Failure:
             http_status=log.last_status if log else None,
             body=(log.last_body or "")[:MAX_BODY] if log and log.last_status else None,
             error_class=type(exc).__name__,
-            message=str(exc)[:MAX_BODY],
+            message=scrub(str(exc))[:MAX_BODY],
             key_fingerprint=key_fingerprint,
+            conn_field=getattr(exc, "field", None) if type(exc).__name__ == CONNECTION_PROBLEM else None,
         )
+
+    @property
+    def made_no_request(self) -> bool:
+        """The connection could not be used, so the exchange was never asked."""
+        return self.error_class == CONNECTION_PROBLEM
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -18,7 +18,7 @@ from exchange_sync.diagnosis.classify import build, classify
 from exchange_sync.diagnosis.facts import KeyFacts, read_facts, warnings_for
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, knowledge_for
-from exchange_sync.diagnosis.model import Diagnosis, Evidence
+from exchange_sync.diagnosis.model import Diagnosis
 
 # Causes whose answer the key-introspection endpoint can confirm or rule out.
 KEY_CAUSES = frozenset(
@@ -29,15 +29,12 @@ KEY_CAUSES = frozenset(
 def diagnose(
     failure: Failure,
     new_client: Callable[[], Any],
-    has_credentials: bool = True,
     streams: tuple[str, ...] | None = None,
 ) -> Diagnosis:
     """Classify a failed request, then probe where the answer is about the key and left open.
 
     `streams` are the account's: a missing permission is named among the ones they need."""
     knowledge = knowledge_for(failure.exchange)
-    if not has_credentials:
-        return build(knowledge, ("credentials_missing",), Evidence(message=failure.message))
     diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=failure.error())
     if diagnosis.transient or knowledge.introspection is None or not set(diagnosis.candidates) & KEY_CAUSES:
         return diagnosis

@@ -6,32 +6,26 @@ client. Secrets stay inside the ccxt instance and are never logged or returned.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowNotFoundException
 
 from exchange_sync.airflow_connections import find_connection
-from exchange_sync.provider import CONN_TYPE
+from exchange_sync.hooks.answers import AnswerShape, check_answer
+from exchange_sync.hooks.credentials import (
+    CONN_TYPE,
+    ConnectionProblem,
+    Credentials,
+    account_credentials,
+    credentials_from_connection,
+)
+from exchange_sync.profiles import PROFILES
+from exchange_sync.redact import scrub_exception
 
-
-@dataclass(frozen=True)
-class Credentials:
-    exchange: str
-    api_key: str = field(default="", repr=False)
-    secret: str = field(default="", repr=False)
-    passphrase: str = field(default="", repr=False)
-    uid: str = ""
-    base_url: str | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies a key version without revealing it: a short hash of key and secret together."""
-        digest = hashlib.sha256(f"{self.exchange}\0{self.api_key}\0{self.secret}".encode()).hexdigest()
-        return f"{self.api_key[:4]}…{digest[:12]}" if self.api_key else "none"
+__all__ = ["CcxtHook", "ConnectionProblem", "Credentials", "build_client", "credentials_from_connection"]
 
 
 @dataclass
@@ -72,11 +66,10 @@ class CcxtHook(BaseHook):
         super().__init__(**kwargs)
         self.ccxt_conn_id = ccxt_conn_id
 
-    def get_credentials(self) -> Credentials:
-        conn = find_connection(self.ccxt_conn_id)
-        if conn is None:
-            raise AirflowNotFoundException(f"The conn_id `{self.ccxt_conn_id}` isn't defined")
-        return credentials_from_connection(conn)
+    def get_credentials(self, exchange: str | None = None) -> Credentials:
+        """The connection's credentials, complete (and for `exchange`, when given);
+        ConnectionProblem names what is missing or wrong."""
+        return account_credentials(find_connection(self.ccxt_conn_id), self.ccxt_conn_id, exchange)
 
     def get_client(self, options: dict[str, Any] | None = None) -> Any:
         """A new ccxt client: callers that diagnose need an instance with no history (see
@@ -89,43 +82,27 @@ class CcxtHook(BaseHook):
             client = self.get_client()
             client.fetch_balance()
         except Exception as exc:  # the message is the user's answer; ccxt never puts secrets in it
-            return False, f"{type(exc).__name__}: {exc}"
+            return False, f"{type(exc).__name__}: {scrub_exception(exc)}"
         return True, "The exchange accepted the keys (balance read)."
-
-
-def credentials_from_connection(conn: Any) -> Credentials:
-    extra = conn.extra_dejson or {}
-
-    def field(name: str) -> str:
-        # The connection form may store its fields prefixed (extra__ccxt__name), as older UIs did.
-        return extra.get(name) or extra.get(f"extra__{CONN_TYPE}__{name}") or ""
-
-    exchange = field("exchange")
-    if not exchange:
-        raise ValueError(
-            f"connection {conn.conn_id!r} does not say which exchange it is for (extra 'exchange')"
-        )
-    return Credentials(
-        exchange=exchange,
-        api_key=conn.login or "",
-        secret=conn.password or "",
-        passphrase=field("passphrase"),
-        uid=field("uid"),
-        base_url=field("base_url") or None,
-    )
 
 
 def build_client(
     credentials: Credentials, options: dict[str, Any] | None = None, asynchronous: bool = False
 ) -> Any:
-    """A configured ccxt client; `asynchronous` gives ccxt.async_support's (for triggers)."""
+    """The one place a ccxt client is built: the exchange's profile options (plus `options`),
+    exact amounts, the base-URL override, a request log, checked answers and scrubbed errors.
+    `asynchronous` gives ccxt.async_support's class (for triggers)."""
     # Heavy: imported only when a client is needed, never at DAG parse time.
     if asynchronous:
         import ccxt.async_support as ccxt
     else:
         import ccxt
 
-    config: dict[str, Any] = {"enableRateLimit": True, "options": dict(options or {})}
+    profile = PROFILES.get(credentials.exchange)
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "options": {**(profile.ccxt_options if profile else {}), **(options or {})},
+    }
     for name, value in (
         ("apiKey", credentials.api_key),
         ("secret", credentials.secret),
@@ -140,7 +117,7 @@ def build_client(
     if credentials.base_url:
         client.urls["api"] = rebase_urls(client.urls["api"], credentials.base_url)
     client.request_log = RequestLog()
-    _record_requests(client)
+    _instrument(client, profile.answer_shapes if profile else (), asynchronous)
     return client
 
 
@@ -155,14 +132,42 @@ def rebase_urls(urls: Any, base_url: str) -> Any:
     return urls
 
 
-def _record_requests(client: Any) -> None:
+def _instrument(client: Any, shapes: tuple[AnswerShape, ...], asynchronous: bool) -> None:
+    """Wrap the client's transport: log each request, check each answer's shape, scrub errors."""
     original_fetch = client.fetch
     original_on_response = client.on_rest_response
     log: RequestLog = client.request_log
 
-    def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
-        log.entries.append(RequestRecord(method, urlsplit(url).path))
-        return original_fetch(url, method, *args, **kwargs)
+    def before(url: str, method: str) -> str:
+        path = urlsplit(url).path
+        log.entries.append(RequestRecord(method, path))
+        return path
+
+    if asynchronous:
+
+        @functools.wraps(original_fetch)
+        async def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+            path = before(url, method)
+            try:
+                answer = await original_fetch(url, method, *args, **kwargs)
+            except Exception as exc:
+                scrub_exception(exc)
+                raise
+            check_answer(client.id, path, answer, shapes)
+            return answer
+
+    else:
+
+        @functools.wraps(original_fetch)
+        def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+            path = before(url, method)
+            try:
+                answer = original_fetch(url, method, *args, **kwargs)
+            except Exception as exc:
+                scrub_exception(exc)
+                raise
+            check_answer(client.id, path, answer, shapes)
+            return answer
 
     # ccxt calls this for every response, before raising for error statuses: the only place the
     # HTTP status of a failed request can be seen.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange_sync import streams
+from exchange_sync.hooks.answers import bad_record, unparseable
 from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.rows import balance_rows, from_ms, to_ms, trade_row, transfer_row
 from exchange_sync.importer.writer import PageWriter
@@ -147,6 +148,8 @@ class AccountImporter:
             offset, fetched = 0, 0
             while True:
                 params = {"until": to_ms(end), "offset": offset}
+                # The answer is a checked JSON list (hooks/answers.py), but Binance sends no total
+                # or end marker: an empty list is taken as "nothing in this window" on its word.
                 page = self._counted(stream, fetch, None, to_ms(start), limit, params)
                 imported_at = datetime.now(UTC)
                 rows = [
@@ -201,15 +204,12 @@ class AccountImporter:
                 streams.TRADES, self.client.fetch_my_trades, symbol, None, limit, {"fromId": from_id}
             )
             imported_at = datetime.now(UTC)
-            rows = [
-                trade_row(t, self.account.id, self.account.exchange, imported_at)
-                for t in page
-                if t["timestamp"] >= to_ms(self.account.history_start)
-            ]
-            if page:
-                last_id = max((str(t["id"]) for t in page), key=int)
+            parsed = [trade_row(t, self.account.id, self.account.exchange, imported_at) for t in page]
+            rows = [r for r in parsed if r["traded_at"] >= self.account.history_start]
+            if parsed:
+                last_id = str(max(_numeric_id(r) for r in parsed))
             last_page = len(page) < limit
-            synced = requested_at if last_page else from_ms(max(t["timestamp"] for t in page))
+            synced = requested_at if last_page else max(r["traded_at"] for r in parsed)
             self._commit(
                 streams.TRADES,
                 rows,
@@ -227,6 +227,10 @@ class AccountImporter:
         before = self.client.request_log.count
         try:
             return call(*args)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
+            # ccxt's parser choked on an answer that passed the shape check: a bad answer, not a bug
+            # of ours to crash on, and nothing of it is stored.
+            raise unparseable(self.client, exc) from exc
         finally:
             report = self.report.streams.setdefault(stream, StreamReport())
             report.requests += self.client.request_log.count - before
@@ -236,3 +240,11 @@ class AccountImporter:
         report = self.report.streams[stream]
         report.rows += len(rows)
         report.pages += 1
+
+
+def _numeric_id(row: dict[str, Any]) -> int:
+    """Binance trade ids are integers that `fromId` pages by."""
+    try:
+        return int(row["trade_id"])
+    except ValueError:
+        raise bad_record("trade", "id", row["trade_id"], row) from None

@@ -4,8 +4,10 @@ and become Decimals; nothing passes through a float."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from exchange_sync.hooks.answers import bad_record
 
 
 def from_ms(ms: int) -> datetime:
@@ -21,25 +23,52 @@ def _decimal(value: Any) -> Decimal | None:
         return None
     if isinstance(value, float):  # a float here means some path bypassed client.number = str
         raise TypeError(f"amount {value!r} arrived as a float; refusing to store a rounded value")
-    return Decimal(str(value))
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return amount
+
+
+def _field(record: dict[str, Any], what: str, name: str, convert: Any = None, optional: bool = False) -> Any:
+    """record[name], converted; a missing or unconvertible value is a bad answer, never a row."""
+    value = record.get(name)
+    if value is None or value == "":
+        if optional:
+            return None
+        raise bad_record(what, name, value, record)
+    if convert is None:
+        return value
+    try:
+        return convert(value)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise bad_record(what, name, value, record) from None
+
+
+def _time(ms: Any) -> datetime:
+    if isinstance(ms, bool) or not isinstance(ms, int):
+        raise TypeError(f"{ms!r} is not epoch milliseconds")
+    return from_ms(ms)
 
 
 def trade_row(trade: dict[str, Any], account_id: str, exchange: str, imported_at: datetime) -> dict[str, Any]:
     fee = trade.get("fee") or {}
     return {
         "account_id": account_id,
-        "symbol": trade["symbol"],
-        "trade_id": str(trade["id"]),
+        "symbol": _field(trade, "trade", "symbol"),
+        "trade_id": _field(trade, "trade", "id", str),
         "exchange": exchange,
         "order_id": trade.get("order"),
-        "side": trade["side"],
-        "price": _decimal(trade["price"]),
-        "amount": _decimal(trade["amount"]),
-        "cost": _decimal(trade.get("cost")),
-        "fee_cost": _decimal(fee.get("cost")),
+        "side": _field(trade, "trade", "side"),
+        "price": _field(trade, "trade", "price", _decimal),
+        "amount": _field(trade, "trade", "amount", _decimal),
+        "cost": _field(trade, "trade", "cost", _decimal, optional=True),
+        "fee_cost": _field(fee, "trade fee", "cost", _decimal, optional=True),
         "fee_currency": fee.get("currency"),
         "taker_or_maker": trade.get("takerOrMaker"),
-        "traded_at": from_ms(trade["timestamp"]),
+        "traded_at": _field(trade, "trade", "timestamp", _time),
         "imported_at": imported_at,
     }
 
@@ -51,16 +80,16 @@ def transfer_row(
     return {
         "account_id": account_id,
         "kind": kind,
-        "transfer_id": str(transfer["id"]),
+        "transfer_id": _field(transfer, kind, "id", str),
         "exchange": exchange,
-        "currency": transfer["currency"],
-        "amount": _decimal(transfer["amount"]),
-        "fee": _decimal(fee.get("cost")),
+        "currency": _field(transfer, kind, "currency"),
+        "amount": _field(transfer, kind, "amount", _decimal),
+        "fee": _field(fee, f"{kind} fee", "cost", _decimal, optional=True),
         "network": transfer.get("network"),
         "address": transfer.get("address"),
         "txid": transfer.get("txid"),
         "status": transfer.get("status"),
-        "occurred_at": from_ms(transfer["timestamp"]),
+        "occurred_at": _field(transfer, kind, "timestamp", _time),
         "imported_at": imported_at,
     }
 
@@ -69,17 +98,18 @@ def balance_rows(balance: dict[str, Any], account_id: str, exchange: str, taken_
     """One row per asset with a non-zero total; zero rows would bloat every snapshot."""
     rows = []
     for asset, total in sorted((balance.get("total") or {}).items()):
-        total = _decimal(total)
+        total = _field({"total": total, "asset": asset}, "balance", "total", _decimal, optional=True)
         if not total:
             continue
+        parts = {part: (balance.get(part) or {}).get(asset) for part in ("free", "used")} | {"asset": asset}
         rows.append(
             {
                 "account_id": account_id,
                 "taken_at": taken_at,
                 "asset": asset,
                 "exchange": exchange,
-                "free": _decimal(balance["free"].get(asset)) or Decimal(0),
-                "used": _decimal(balance["used"].get(asset)) or Decimal(0),
+                "free": _field(parts, "balance", "free", _decimal, optional=True) or Decimal(0),
+                "used": _field(parts, "balance", "used", _decimal, optional=True) or Decimal(0),
                 "total": total,
             }
         )

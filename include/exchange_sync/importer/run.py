@@ -35,9 +35,9 @@ def run_account_import(
     warehouse = warehouse or Warehouse.open()
     client = fingerprint = None
     try:
-        credentials = CcxtHook(account.conn_id).get_credentials()
+        credentials = CcxtHook(account.conn_id).get_credentials(account.exchange)
         fingerprint = credentials.fingerprint
-        client = build_client(credentials, profile.ccxt_options)
+        client = build_client(credentials)
         report = AccountImporter(account, client, warehouse, profile).run(only, symbols)
     except Exception as exc:
         failure = Failure.from_exception(account.exchange, exc, client, fingerprint)

@@ -85,7 +85,7 @@ def plan_trade_chunks(account: AccountConfig, warehouse: Warehouse) -> list[dict
     if streams.TRADES not in account.streams:
         return []
     profile = get_profile(account.exchange)
-    client = build_client(CcxtHook(account.conn_id).get_credentials(), profile.ccxt_options)
+    client = build_client(CcxtHook(account.conn_id).get_credentials(account.exchange))
     symbols = AccountImporter(account, client, warehouse, profile).candidate_symbols()
     size = TRADE_SYMBOLS_PER_CHUNK
     return [

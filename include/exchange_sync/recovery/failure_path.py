@@ -6,13 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from exchange_sync.diagnosis import classify, probes
+from exchange_sync.diagnosis import probes
+from exchange_sync.diagnosis.classify import classify_failure, connection_problem, internal_failure
 from exchange_sync.diagnosis.failure import Failure
-from exchange_sync.hooks.ccxt import CcxtHook, build_client
+from exchange_sync.diagnosis.model import Diagnosis
+from exchange_sync.hooks.ccxt import CcxtHook, ConnectionProblem, build_client
 from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.notify.deliver import deliver_due
 from exchange_sync.notify.messages import incident_messages, targets_for
-from exchange_sync.profiles import get_profile
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Warehouse
 
@@ -45,9 +46,7 @@ def import_step(account: AccountConfig, warehouse: Warehouse, keep_failure: Call
     except AccountImportError as error:
         keep_failure(error.failure.to_dict())
         # Offline classification only (no request): is this worth retrying?
-        first_look = classify(
-            error.failure.exchange, error.failure.http_status, error.failure.body, error=error.failure.error()
-        )
+        first_look = classify_failure(error.failure)
         if first_look.transient:
             log.warning("%s: %s (%s); retried with backoff", account.id, first_look.title, first_look.cause)
             raise
@@ -56,21 +55,19 @@ def import_step(account: AccountConfig, warehouse: Warehouse, keep_failure: Call
         ) from error
 
 
-def diagnose_step(account: AccountConfig, failure_data: dict, warehouse: Warehouse) -> dict[str, Any]:
-    """Name the cause (probing with a fresh client), and open the incident with its messages."""
-    failure = Failure.from_dict(failure_data)
-    credentials = CcxtHook(account.conn_id).get_credentials()
-    profile = get_profile(account.exchange)
-    if credentials.fingerprint == failure.key_fingerprint:
-        diagnosis = probes.diagnose(
-            failure,
-            new_client=lambda: build_client(credentials, profile.ccxt_options),
-            has_credentials=bool(credentials.api_key and credentials.secret),
-            streams=account.streams,
+def diagnose_step(account: AccountConfig, failure_data: dict | None, warehouse: Warehouse) -> dict[str, Any]:
+    """Name the cause (probing with a fresh client), and open the incident with its messages.
+
+    Never raises on what it is given: every failed import ends in an incident or, for a
+    transient cause, in a retry; `failure_data` is None when the import recorded no failure."""
+    failure = _failure(account, failure_data)
+    try:
+        diagnosis = _diagnose(account, failure)
+    except Exception as exc:  # a bug here must not swallow the incident
+        log.exception("%s: the diagnosis itself failed", account.id)
+        diagnosis = internal_failure(
+            account.exchange, f"{failure.message}; then the diagnosis failed: {type(exc).__name__}: {exc}"
         )
-    else:
-        # The connection changed since the failure: probing the new key says nothing about the old.
-        diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=failure.error())
     log.info(
         "%s/%s diagnosis: %s (%s); evidence %s",
         account.exchange,
@@ -104,6 +101,33 @@ def diagnose_step(account: AccountConfig, failure_data: dict, warehouse: Warehou
     if failure.key_fingerprint:
         warehouse.keys.failed(account.id, failure.key_fingerprint, diagnosis.cause)
     return {"incident_id": incident.id, "created": created, "cause": incident.cause, "transient": False}
+
+
+def _failure(account: AccountConfig, failure_data: dict | None) -> Failure:
+    try:
+        return Failure.from_dict(failure_data or {})
+    except (TypeError, ValueError):
+        # Killed (out of memory, worker lost) or crashed before it could say why.
+        return Failure(
+            exchange=account.exchange,
+            http_status=None,
+            body=None,
+            error_class="ImportCrashed",
+            message="the import task failed without recording an exchange failure; see its log",
+        )
+
+
+def _diagnose(account: AccountConfig, failure: Failure) -> Diagnosis:
+    if failure.made_no_request:
+        return classify_failure(failure)
+    try:
+        credentials = CcxtHook(account.conn_id).get_credentials(account.exchange)
+    except ConnectionProblem as problem:  # broken since the failure: that is what to fix now
+        return connection_problem(account.exchange, str(problem), problem.field)
+    if credentials.fingerprint != failure.key_fingerprint:
+        # The connection changed since the failure: probing the new key says nothing about the old.
+        return classify_failure(failure)
+    return probes.diagnose(failure, new_client=lambda: build_client(credentials), streams=account.streams)
 
 
 def notify_step(account: AccountConfig, diagnosis: dict, warehouse: Warehouse) -> dict[str, Any]:

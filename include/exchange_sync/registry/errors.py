@@ -31,3 +31,22 @@ class InvalidRegistryEntries(ValueError):
         self.errors = errors
         lines = "\n".join(f"  - {e}" for e in errors)
         super().__init__(f"{len(errors)} invalid registry entr{'y' if len(errors) == 1 else 'ies'}:\n{lines}")
+
+
+class UnknownAccount(KeyError):
+    """An account id the registry does not hold (or holds only as an invalid entry)."""
+
+    def __init__(self, file: Path, account_id: str, known: list[str], invalid: RegistryError | None = None):
+        if invalid is not None:
+            message = f"account {account_id!r} is not usable: {invalid}"
+        else:
+            import difflib
+
+            close = difflib.get_close_matches(account_id, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            listed = ", ".join(known) or "none"
+            message = f"{file}: no account with id {account_id!r} ({hint}accounts: {listed})"
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

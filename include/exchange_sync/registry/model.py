@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from exchange_sync.registry.errors import InvalidRegistryEntries, RegistryError
+from exchange_sync.registry.errors import InvalidRegistryEntries, RegistryError, UnknownAccount
 
 DEFAULT_SCHEDULE = "0 * * * *"
 DEFAULT_POOL_SLOTS = 2
@@ -90,7 +90,8 @@ class Registry:
         for account in self.accounts:
             if account.id == account_id:
                 return account
-        raise KeyError(f"{self.path}: no account with id {account_id!r}")
+        invalid = next((e for e in self.errors if f"(id '{account_id}')" in e.entry), None)
+        raise UnknownAccount(self.path, account_id, [a.id for a in self.accounts], invalid)
 
     def exchange_config(self, exchange: str) -> ExchangeConfig:
         return self.exchanges.get(exchange) or ExchangeConfig(exchange=exchange)

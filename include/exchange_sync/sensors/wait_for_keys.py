@@ -75,6 +75,7 @@ class WaitForNewKeysSensor(BaseSensorOperator):
             recheck_interval=self.recheck_interval,
             recheck_max_interval=self.recheck_max_interval,
             rejected=rejected,
+            exchange=incident.exchange,
         )
         self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 

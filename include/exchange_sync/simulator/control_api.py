@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from exchange_sync.simulator.decimals import canonical
-from exchange_sync.simulator.faults import FAULT_KINDS
+from exchange_sync.simulator.faults import BAD_BODY_VARIANTS, FAULT_KINDS
 from exchange_sync.simulator.model import (
     ACCOUNT_STATUSES,
     PERMISSIONS,
@@ -371,6 +371,9 @@ def add_routes(app: web.Application, world: World) -> None:
         account = _optional_str(body, "account")
         if account is not None:
             world.account(account)
+        variant = body.get("variant", "empty")
+        if variant not in BAD_BODY_VARIANTS:
+            raise WorldError(400, f"variant must be one of {list(BAD_BODY_VARIANTS)}", "variant")
         fault = world.faults.arm(
             kind,
             _int(body, "count", 1, 1, 1_000_000),
@@ -380,6 +383,8 @@ def add_routes(app: web.Application, world: World) -> None:
             account=account,
             body=_optional_str(body, "body"),
             retry_after=_int(body, "retry_after", 10, 0, 86_400),
+            variant=variant,
+            skip=_int(body, "skip", 0, 0, 1_000_000),
         )
         return _reply(fault.to_json(), 201)
 

@@ -11,13 +11,21 @@ Fault kinds, armed through POST /_sim/faults and fired on the next `count` match
 * ``rate_limit``: answer 429 with the exchange's rate-limit body and ``Retry-After``;
 * ``truncate``: send the real status and headers with the full Content-Length, then half of the
   body, then close the connection;
-* ``drop``: close the connection without sending anything.
+* ``drop``: close the connection without sending anything;
+* ``bad_body``: answer HTTP 200 with a body that is not the endpoint's answer, by ``variant``:
+  ``empty`` (no body), ``html`` (a proxy's error page), ``broken_json`` (the real answer cut in
+  half, sent whole), ``wrong_shape`` (the real answer's list wrapped in an object, or its object
+  in a list), ``empty_object`` (``{}``).
+
+``skip`` lets that many matching requests through before the fault fires: a moment
+mid-pagination.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +37,12 @@ from exchange_sync.simulator.exchange_profile import ExchangeProfile
 if TYPE_CHECKING:
     from exchange_sync.simulator.state import World
 
-FAULT_KINDS = ("latency", "http_5xx", "rate_limit", "truncate", "drop")
+FAULT_KINDS = ("latency", "http_5xx", "rate_limit", "truncate", "drop", "bad_body")
+BAD_BODY_VARIANTS = ("empty", "html", "broken_json", "wrong_shape", "empty_object")
+PROXY_ERROR_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>cloudflare</center></body></html>"
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,6 +59,8 @@ class Fault:
     account: str | None
     body: str | None
     retry_after: int
+    variant: str = "empty"
+    skip: int = 0  # matching requests still to let through before firing
 
     def matches(self, path: str, account: str | None) -> bool:
         if self.remaining <= 0:
@@ -67,6 +82,8 @@ class Fault:
             "account": self.account,
             "body": self.body,
             "retry_after": self.retry_after,
+            "variant": self.variant,
+            "skip": self.skip,
         }
 
 
@@ -86,6 +103,8 @@ class FaultBook:
         account: str | None = None,
         body: str | None = None,
         retry_after: int = 10,
+        variant: str = "empty",
+        skip: int = 0,
     ) -> Fault:
         fault = Fault(
             f"f{next(self._ids)}",
@@ -98,6 +117,8 @@ class FaultBook:
             account,
             body,
             retry_after,
+            variant,
+            skip,
         )
         self.faults.append(fault)
         return fault
@@ -106,6 +127,9 @@ class FaultBook:
         """The oldest armed fault matching the request, consuming one of its firings."""
         for fault in self.faults:
             if fault.matches(path, account):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.remaining -= 1
                 return fault
         return None
@@ -172,6 +196,8 @@ def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any
         if fault.kind == "rate_limit":
             bucket = profile.buckets[0]
             return profile.rate_limited_response(bucket, world.ratelimit.limit(bucket), fault.retry_after)
+        if fault.kind == "bad_body":
+            return await _bad_body(fault.variant, request, handler)
         if fault.kind == "drop":
             if request.transport is not None:
                 request.transport.close()
@@ -221,6 +247,26 @@ def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any
         return response
 
     return [log_requests, inject_faults, maintenance, rate_limit]
+
+
+async def _bad_body(variant: str, request: web.Request, handler: Handler) -> web.Response:
+    """HTTP 200 with a body that is not the endpoint's answer (see the module docstring)."""
+    if variant == "empty":
+        return web.Response(status=200, body=b"", content_type="application/json")
+    if variant == "html":
+        return web.Response(status=200, text=PROXY_ERROR_PAGE, content_type="text/html")
+    if variant == "empty_object":
+        return web.Response(status=200, text="{}", content_type="application/json")
+    real = await handler(request)
+    body = real.body if isinstance(real, web.Response) and isinstance(real.body, bytes) else b""
+    if variant == "broken_json":
+        return web.Response(status=200, body=body[: len(body) // 2], content_type="application/json")
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = body.decode(errors="replace")
+    swapped = {"rows": answer, "total": len(answer)} if isinstance(answer, list) else [answer]
+    return web.Response(status=200, text=json.dumps(swapped), content_type="application/json")
 
 
 def _seconds_until(until_ms: int, now_ms: int) -> int:

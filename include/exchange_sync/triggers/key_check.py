@@ -11,11 +11,13 @@ from exchange_sync.hooks.ccxt import Credentials, build_client
 from exchange_sync.profiles import get_profile
 
 VALID, WRONG_ACCOUNT, REJECTED = "valid", "wrong_account", "rejected"
+# The exchange could not say (rate limit, outage, a body that is not an answer): ask again later.
+UNANSWERED = "unanswered"
 
 
 @dataclass(frozen=True)
 class KeyCheck:
-    outcome: str  # valid | wrong_account | rejected
+    outcome: str  # valid | wrong_account | rejected | unanswered
     exchange_uid: str | None = None
     cause: str | None = None
     detail: str = ""
@@ -24,13 +26,14 @@ class KeyCheck:
 async def check_keys(credentials: Credentials, expected_uid: str | None) -> KeyCheck:
     """One authenticated read (the balance) with these keys; says whose account they open."""
     profile = get_profile(credentials.exchange)
-    client = build_client(credentials, profile.ccxt_options, asynchronous=True)
+    client = build_client(credentials, asynchronous=True)
     try:
         balance = await client.fetch_balance()
     except Exception as exc:
         failure = Failure.from_exception(credentials.exchange, exc, client)
         diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=exc)
-        return KeyCheck(REJECTED, cause=diagnosis.cause, detail=diagnosis.title)
+        outcome = UNANSWERED if diagnosis.transient else REJECTED
+        return KeyCheck(outcome, cause=diagnosis.cause, detail=diagnosis.title)
     finally:
         await client.close()
     uid = _uid(balance, profile.account_uid_field)

@@ -31,9 +31,11 @@ class KeyRotationTrigger(BaseTrigger):
         recheck_interval: float = 900.0,
         recheck_max_interval: float = 6 * 3600.0,
         rejected: list[str] | None = None,
+        exchange: str | None = None,
     ):
         super().__init__()
         self.conn_id = conn_id
+        self.exchange = exchange  # the account's; a connection for another exchange is not usable
         self.failing_fingerprint = failing_fingerprint
         self.expected_uid = expected_uid
         self.recheck_existing = recheck_existing
@@ -54,12 +56,13 @@ class KeyRotationTrigger(BaseTrigger):
                 "recheck_interval": self.recheck_interval,
                 "recheck_max_interval": self.recheck_max_interval,
                 "rejected": self.rejected,
+                "exchange": self.exchange,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         # Imported here: the sensor (and so this module) is loaded at DAG parse time.
-        from exchange_sync.triggers.key_check import VALID, check_keys
+        from exchange_sync.triggers.key_check import UNANSWERED, VALID, check_keys
 
         interval = self.recheck_interval
         next_recheck = time.monotonic() + interval if self.recheck_existing else None
@@ -69,10 +72,19 @@ class KeyRotationTrigger(BaseTrigger):
                 fingerprint = credentials.fingerprint
                 if fingerprint != self.failing_fingerprint and fingerprint not in self.rejected:
                     check = await check_keys(credentials, self.expected_uid)
-                    status = ROTATED if check.outcome == VALID else check.outcome
-                    self.log.info("new credentials %s for %s: %s", fingerprint, self.conn_id, status)
-                    yield TriggerEvent(_event(status, fingerprint, check, self.rejected))
-                    return
+                    if check.outcome != UNANSWERED:
+                        status = ROTATED if check.outcome == VALID else check.outcome
+                        self.log.info("new credentials %s for %s: %s", fingerprint, self.conn_id, status)
+                        yield TriggerEvent(_event(status, fingerprint, check, self.rejected))
+                        return
+                    self.log.info(
+                        "new credentials %s for %s: the exchange did not answer (%s); checked again in "
+                        "%.0f s",
+                        fingerprint,
+                        self.conn_id,
+                        check.cause,
+                        self.poll_interval,
+                    )
                 if next_recheck is not None and time.monotonic() >= next_recheck:
                     check = await check_keys(credentials, self.expected_uid)
                     if check.outcome == VALID:
@@ -93,7 +105,7 @@ class KeyRotationTrigger(BaseTrigger):
         from airflow.sdk.exceptions import AirflowNotFoundException
 
         from exchange_sync.airflow_connections import find_connection
-        from exchange_sync.hooks.ccxt import credentials_from_connection
+        from exchange_sync.hooks.credentials import account_credentials
 
         try:
             try:
@@ -102,8 +114,8 @@ class KeyRotationTrigger(BaseTrigger):
                 # Where the trigger runs outside the triggerer (dag.test runs it in line), the
                 # metastore is reachable only through Airflow core.
                 connection = await asyncio.to_thread(find_connection, self.conn_id)
-            return credentials_from_connection(connection) if connection else None
-        except Exception as exc:  # deleted or half-edited connection: keep waiting
+            return account_credentials(connection, self.conn_id, self.exchange) if connection else None
+        except Exception as exc:  # deleted, half-edited or unusable connection: keep waiting
             self.log.warning("cannot read connection %s yet: %s", self.conn_id, exc)
             return None
 
