@@ -1,5 +1,6 @@
 """Live probes against the simulator: Binance's -2015 narrowed to one cause, with at most two
-failing authenticated requests per incident, and proactive key warnings."""
+failing authenticated requests per incident, and proactive key warnings; for an exchange without
+a key-introspection entry, the one cheap authenticated read (read_probe.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from exchange_sync.diagnosis.facts import warnings_for
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import knowledge_for
 from exchange_sync.diagnosis.probes import diagnose, key_facts
-from exchange_sync.hooks.ccxt import Credentials, build_client
+from exchange_sync.hooks.ccxt import Credentials, RequestLog, RequestRecord, build_client
+
+# A ccxt class without a knowledge file that speaks the simulator's (Binance's) protocol.
+GENERIC_EXCHANGE = "binanceus"
+REFUSED = '{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}'
 
 
 @pytest.fixture
@@ -20,18 +25,18 @@ def account(make_sim_account):
     return make_sim_account(trades=20, symbols=1)
 
 
-def client_for(simulator, key: dict):
+def client_for(simulator, key: dict, exchange: str = "binance"):
     credentials = Credentials(
-        "binance", api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url("binance")
+        exchange, api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url("binance")
     )
     return lambda: build_client(credentials)
 
 
-def failing_import(new_client) -> Failure:
+def failing_import(new_client, exchange: str = "binance") -> Failure:
     client = new_client()
     with pytest.raises(ccxt.BaseError) as info:
         client.fetch_balance()
-    return Failure.from_exception("binance", info.value, client)
+    return Failure.from_exception(exchange, info.value, client)
 
 
 def failed_requests(simulator, account_id: str, since: int) -> int:
@@ -162,4 +167,88 @@ def test_any_ccxt_exchange_gets_a_sensible_answer_from_class_and_status():
     assert classify("htx", 503, "<html>Service Unavailable</html>").cause == "exchange_unavailable"
     unauthorized = classify("lbank", 401, "Unauthorized")
     assert unauthorized.action_required and "key_invalid" in unauthorized.candidates
-    assert "API management page of Lbank" in unauthorized.remediation
+    assert "API management page of LBank" in unauthorized.remediation
+
+
+# --- any exchange: one cheap authenticated read on a fresh client --------------------------------
+
+
+def test_any_exchange_a_key_refused_everywhere_is_a_key_problem(simulator, account):
+    key = break_key(simulator, account.id, "revoked")
+    seq = simulator.last_seq()
+    new_client = client_for(simulator, key, GENERIC_EXCHANGE)
+    diagnosis = diagnose(failing_import(new_client, GENERIC_EXCHANGE), new_client)
+    assert diagnosis.cause == "key_revoked" and diagnosis.action_required
+    assert diagnosis.evidence.probes[0] == "fetch_balance: refused (401 key_revoked)"
+    # A key without any read permission is refused everywhere too: still named, after the key causes.
+    assert diagnosis.candidates.index("permission_missing") > diagnosis.candidates.index("ip_not_allowed")
+    assert failed_requests(simulator, account.id, seq) == 2
+
+
+def test_any_exchange_a_key_the_read_accepts_lacks_the_failing_endpoints_permission(simulator, account):
+    key = break_key(simulator, account.id, "reading permission removed")
+    seq = simulator.last_seq()
+    new_client = client_for(simulator, key, GENERIC_EXCHANGE)
+    failure = failing_import(new_client, GENERIC_EXCHANGE)
+    # By the time the diagnosis probes, the balance read is allowed again: only the endpoint that
+    # failed lacked the permission.
+    simulator.update_key(key["api_key"], permissions=["reading"])
+    diagnosis = diagnose(failure, new_client)
+    assert diagnosis.cause == "permission_missing" and diagnosis.candidates == ("permission_missing",)
+    assert diagnosis.evidence.probes == (
+        "fetch_balance: answered (the key works from this IP)",
+        "decided: permission_missing",
+    )
+    assert failed_requests(simulator, account.id, seq) == 1
+
+
+class FakeClient:
+    """A ccxt client whose balance read answers, or is refused with the given status and body."""
+
+    def __init__(self, refusal: tuple[int, str, Exception] | None = None, has_balance: bool = True):
+        self.has = {"fetchBalance": has_balance}
+        self.request_log = RequestLog()
+        self.refusal = refusal
+
+    def fetch_balance(self) -> dict:
+        status = self.refusal[0] if self.refusal else 200
+        self.request_log.entries.append(RequestRecord("GET", "/api/v3/account", status))
+        if self.refusal:
+            self.request_log.last_body = self.refusal[1]
+            raise self.refusal[2]
+        return {"total": {}}
+
+
+def generic_failure(body: str = REFUSED, status: int = 401) -> Failure:
+    return Failure(GENERIC_EXCHANGE, status, body, "AuthenticationError", f"{GENERIC_EXCHANGE} {body}")
+
+
+def test_the_read_is_not_spent_where_it_cannot_change_the_answer():
+    clock = '{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'
+    diagnosis = diagnose(generic_failure(clock, 400), lambda: pytest.fail("no client may be built"))
+    assert diagnosis.cause == "clock_skew" and diagnosis.evidence.probes == ()
+
+
+def test_no_read_where_ccxt_offers_none():
+    client = FakeClient(has_balance=False)
+    diagnosis = diagnose(generic_failure(), lambda: client)
+    assert client.request_log.count == 0
+    assert diagnosis.cause == "key_revoked" and diagnosis.evidence.probes == (
+        "not probed: ccxt has no fetch_balance for Binance US",
+    )
+
+
+def test_a_transient_refusal_of_the_read_leaves_the_diagnosis_as_it_was():
+    busy = '{"code":-1001,"msg":"Internal error; unable to process your request. Please try again."}'
+    client = FakeClient((503, busy, ccxt.ExchangeNotAvailable(f"binanceus {busy}")))
+    diagnosis = diagnose(generic_failure(), lambda: client)
+    assert diagnosis.cause == "key_revoked" and "permission_missing" in diagnosis.candidates
+    assert diagnosis.evidence.probes[-1].endswith("transient, diagnosis unchanged")
+
+
+def test_a_read_refused_for_its_own_permission_names_the_permission():
+    no_read = '{"code":-2015,"msg":"This key does not allow showing account information."}'
+    client = FakeClient((401, no_read, ccxt.AuthenticationError(f"binanceus {no_read}")))
+    diagnosis = diagnose(generic_failure(), lambda: client)
+    assert diagnosis.cause == "permission_missing"
+    assert client.request_log.failures == 1

@@ -1,57 +1,30 @@
 """The one classifier: (exchange, HTTP status, body[, ccxt exception]) -> Diagnosis.
 
 Order, as ccxt users would expect it: the body first goes through the real ccxt exchange class's
-own error handling, so ccxt's mapping is respected; then the exchange's knowledge file corrects
-what ccxt maps generically or wrongly; then the HTTP status decides what is still open.
+own error handling on a fresh instance, so ccxt's mapping is respected; then the exchange's
+knowledge file (exchanges/<id>.yaml) corrects what ccxt maps generically or wrongly, and always
+wins; for what it does not know, the error's own words (exchanges/_words.yaml), ccxt's class,
+ccxt's error table and the HTTP status decide in the precedence decide.py gives.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from exchange_sync.diagnosis.body import parse, texts_at
 from exchange_sync.diagnosis.causes import CAUSES, TRANSIENT
+from exchange_sync.diagnosis.ccxt_table import describe, table_hits
 from exchange_sync.diagnosis.ccxt_verdict import Verdict, ccxt_verdict
+from exchange_sync.diagnosis.decide import Decision, decide
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, generic, knowledge_for
 from exchange_sync.diagnosis.model import Diagnosis, Evidence
-
-# ccxt classes, most specific first, and what they mean when ccxt recognised the body.
-CLASS_CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("AccountSuspended", ("account_suspended", "account_closed")),
-    ("AccountNotEnabled", ("permission_missing",)),
-    ("PermissionDenied", ("permission_missing", "ip_not_allowed")),
-    ("InvalidNonce", ("clock_skew",)),
-    (
-        "AuthenticationError",
-        ("key_invalid", "key_revoked", "key_expired", "ip_not_allowed", "permission_missing"),
-    ),
-    ("RateLimitExceeded", ("rate_limited",)),
-    ("DDoSProtection", ("rate_limited",)),
-    ("OnMaintenance", ("exchange_unavailable",)),
-    ("ExchangeNotAvailable", ("exchange_unavailable", "network_error")),
-    ("RequestTimeout", ("network_error", "exchange_unavailable")),
-    ("NetworkError", ("network_error",)),
-    # A success status with a body that is not the endpoint's answer (empty, HTML, wrong shape):
-    # a proxy or an outage page, never data (hooks/answers.py).
-    ("BadResponse", ("exchange_unavailable",)),
-)
+from exchange_sync.diagnosis.word_rules import word_rules
+from exchange_sync.diagnosis.words import embedded_document, error_words, field_values
 
 # Connection fields whose fix is a (new) key, as opposed to correcting the connection's settings.
 KEY_FIELDS = (None, "login", "password", "passphrase", "uid")
-
-# When neither ccxt's handler nor the knowledge file recognised the body. 403 is not ccxt's
-# ExchangeNotAvailable here: most exchanges use it for keys, permissions and IPs.
-STATUS_CAUSES: dict[int, tuple[str, ...]] = {
-    401: ("key_invalid", "key_revoked", "key_expired", "ip_not_allowed", "permission_missing"),
-    403: ("permission_missing", "ip_not_allowed", "account_suspended", "key_invalid"),
-    407: ("network_error",),
-    408: ("network_error",),
-    418: ("rate_limited",),
-    429: ("rate_limited",),
-    451: ("account_suspended",),
-    504: ("network_error", "exchange_unavailable"),
-}
 
 
 def classify(
@@ -73,7 +46,6 @@ def classify(
     if error is not None:
         messages.append(str(error))  # e.g. ccxt's 'requires "apiKey" credential' before any request
 
-    matched = None
     rules = (*knowledge.rules, *generic().rules)
     # A failed introspection call is read with its own rules first, then like any other request.
     contexts = (context,) if context == "request" else (context, "request")
@@ -81,23 +53,51 @@ def classify(
         (r for c in contexts for r in rules if r.matches(status, codes, messages, c)),
         None,
     )
+    # The exchange's own knowledge always wins; otherwise the generic readings decide.
+    reads = _is_error_text(status, verdict)
+    answer = _answer(document, body, error) if reads else None
+    raw = (body or (str(error) if error is not None else None)) if reads else None
+    hits = table_hits(exchange, field_values(answer, word_rules().message_keys), raw)
     if rule is not None:
-        candidates = rule.candidates
-        matched = rule.why or f"rule for {rule.code or rule.message or rule.status}"
+        decision = Decision(
+            rule.candidates, rule.why or f"rule for {rule.code or rule.message or rule.status}"
+        )
     else:
-        candidates = _from_ccxt(verdict, status) or _from_status(status) or ("unknown",)
+        words = word_rules().matching(_words(answer, body, error)) if reads else []
+        decision = decide(verdict, status, words, hits)
 
     return build(
         knowledge,
-        candidates,
+        decision.candidates,
         Evidence(
             http_status=status,
             code=codes[0] if codes else None,
             message=messages[0] if messages else (verdict.message if verdict else None),
             ccxt_class=verdict.error.__name__ if verdict else None,
-            matched=matched,
+            ccxt_table=describe(hits),
+            matched=decision.matched,
         ),
     )
+
+
+def _is_error_text(status: int | None, verdict: Verdict | None) -> bool:
+    """Whether the body is an error's words. A success status whose body ccxt's handler found no
+    error in is data, cut short or of the wrong shape (hooks/answers.py): a balance "frozen" in
+    it is not a frozen account."""
+    return status is None or status >= 400 or (verdict is not None and verdict.from_body)
+
+
+def _words(answer: Any, body: str | None, error: BaseException | None) -> list[str]:
+    extra = [str(error)] if error is not None else []
+    return error_words(answer, body, word_rules().message_keys, extra)
+
+
+def _answer(document: Any, body: str | None, error: BaseException | None) -> Any:
+    """The parsed answer; for a failure recorded without its body, the JSON body ccxt put into
+    the exception's text ('mexc {"code":700006,...}')."""
+    if document is not None or body or error is None:
+        return document
+    return embedded_document(str(error))
 
 
 def classify_failure(failure: Failure) -> Diagnosis:
@@ -162,24 +162,3 @@ def _from_ccxt_class(error: BaseException) -> bool:
     import ccxt
 
     return isinstance(error, ccxt.BaseError)
-
-
-def _from_ccxt(verdict: Verdict | None, status: int | None) -> tuple[str, ...] | None:
-    if verdict is None:
-        return None
-    if not verdict.from_body and verdict.error.__name__ in ("ExchangeNotAvailable", "AuthenticationError"):
-        return None  # ccxt only looked at the status; STATUS_CAUSES reads it more carefully
-    names = {cls.__name__ for cls in verdict.error.__mro__}
-    if "BadResponse" in names and status is not None and status >= 400:
-        return None  # ccxt could not parse an error body: the status says more
-    return next((causes for name, causes in CLASS_CAUSES if name in names), None)
-
-
-def _from_status(status: int | None) -> tuple[str, ...] | None:
-    if status is None:
-        return None
-    if status in STATUS_CAUSES:
-        return STATUS_CAUSES[status]
-    if status >= 500:
-        return ("exchange_unavailable",)
-    return None

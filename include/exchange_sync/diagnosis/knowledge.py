@@ -109,16 +109,26 @@ def knowledge_for(exchange: str) -> ExchangeKnowledge:
     path = FOLDER / f"{exchange}.yaml"
     if not path.exists():
         base = generic()
+        name = ccxt_name(exchange) or exchange.title()
         return ExchangeKnowledge(
             exchange=exchange,
-            name=exchange.title(),
-            api_management=f"the API management page of {exchange.title()}",
+            name=name,
+            api_management=f"the API management page of {name}",
             code_fields=base.code_fields,
             message_fields=base.message_fields,
             rules=base.rules,
             remediation=base.remediation,
         )
     return load(path)
+
+
+def ccxt_name(exchange: str) -> str | None:
+    """The exchange as ccxt's class spells it ("Crypto.com" for cryptocom), for exchanges
+    without a knowledge file."""
+    import ccxt
+
+    client_class = getattr(ccxt, exchange, None)
+    return getattr(client_class(), "name", None) if isinstance(client_class, type) else None
 
 
 @cache
@@ -131,15 +141,24 @@ def generic() -> ExchangeKnowledge:
 
 
 def covered_exchanges() -> list[str]:
-    return sorted(p.stem for p in FOLDER.glob("*.yaml") if p.stem != GENERIC)
+    # "_"-files hold what is true everywhere (_generic.yaml, _words.yaml), not an exchange.
+    return sorted(p.stem for p in FOLDER.glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def read_yaml(path: Path) -> dict:
+    """A knowledge file's mapping; a file that is not YAML (or not a mapping) is named."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise KnowledgeError(f"{path}: must be a mapping of fields")
+    return raw
 
 
 def load(path: Path) -> ExchangeKnowledge:
     where = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{where}: not valid YAML: {exc}") from exc
+    raw = read_yaml(path)
     try:
         return ExchangeKnowledge(
             exchange=_required(raw, "exchange", where),
@@ -149,7 +168,8 @@ def load(path: Path) -> ExchangeKnowledge:
             message_fields=tuple(raw.get("message_fields", ())),
             rules=tuple(_rule(r, f"{where}: rules[{i}]") for i, r in enumerate(raw.get("rules") or [])),
             remediation={
-                _cause(c, f"{where}: remediation"): text for c, text in (raw.get("remediation") or {}).items()
+                known_cause(c, f"{where}: remediation"): text
+                for c, text in (raw.get("remediation") or {}).items()
             },
             introspection=_introspection(raw.get("introspection"), f"{where}: introspection"),
             account_status=_status_probe(raw.get("account_status"), f"{where}: account_status"),
@@ -170,8 +190,8 @@ def _rule(raw: dict, where: str) -> Rule:
         raise KnowledgeError(f"{where}: unknown field {sorted(unknown)[0]!r}")
     if not any(k in raw for k in ("code", "message", "status")):
         raise KnowledgeError(f"{where}: needs at least one of code, message, status")
-    cause = _cause(_required(raw, "cause", where), where)
-    candidates = tuple(_cause(c, where) for c in raw.get("candidates") or [cause])
+    cause = known_cause(_required(raw, "cause", where), where)
+    candidates = tuple(known_cause(c, where) for c in raw.get("candidates") or [cause])
     if candidates[0] != cause:
         raise KnowledgeError(f"{where}: candidates must start with the cause {cause!r}")
     context = raw.get("context", "request")
@@ -214,11 +234,11 @@ def _status_probe(raw: dict | None, where: str) -> StatusProbe | None:
         method=_required(raw, "method", where),
         path=_required(raw, "path", where),
         normal=tuple(raw.get("normal") or ()),
-        cause=_cause(_required(raw, "cause", where), where),
+        cause=known_cause(_required(raw, "cause", where), where),
     )
 
 
-def _cause(cause: Any, where: str) -> str:
+def known_cause(cause: Any, where: str) -> str:
     if cause not in CAUSES:
         raise KnowledgeError(f"{where}: unknown cause {cause!r}")
     return cause

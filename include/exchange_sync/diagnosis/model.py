@@ -12,7 +12,8 @@ class Evidence:
     code: str | None = None  # the exchange's error code, as found in the body
     message: str | None = None  # the exchange's error message
     ccxt_class: str | None = None  # what ccxt's own error handling makes of it
-    matched: str | None = None  # the project rule that decided, with its reason
+    ccxt_table: str | None = None  # the entries of ccxt's error table the answer hits
+    matched: str | None = None  # the rule or reading that decided, with its reason
     probes: tuple[str, ...] = ()  # what live probes found, in order
 
 

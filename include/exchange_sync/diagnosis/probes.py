@@ -4,6 +4,10 @@ Exchanges lock out keys and ban IPs that keep failing, so an incident may cost a
 authenticated requests: the import's own, and at most one probe. Probes run on a fresh ccxt
 instance (a used Binance instance would turn -2015 into DDoSProtection), only for causes a person
 must act on, and stop at the first failure.
+
+Where the exchange's knowledge file has a key-introspection endpoint, that answers. Any other
+exchange gets read_probe.py: one cheap authenticated read, which tells a key that works from here
+(so the failing endpoint needs a permission) from a key refused everywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from exchange_sync.diagnosis.facts import KeyFacts, read_facts, warnings_for
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, knowledge_for
 from exchange_sync.diagnosis.model import Diagnosis
+from exchange_sync.diagnosis.read_probe import read_probe
 
 # Causes whose answer the key-introspection endpoint can confirm or rule out.
 KEY_CAUSES = frozenset(
@@ -36,10 +41,13 @@ def diagnose(
     `streams` are the account's: a missing permission is named among the ones they need."""
     knowledge = knowledge_for(failure.exchange)
     diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=failure.error())
-    if diagnosis.transient or knowledge.introspection is None or not set(diagnosis.candidates) & KEY_CAUSES:
+    if diagnosis.transient or not set(diagnosis.candidates) & KEY_CAUSES:
         return diagnosis
-    client = new_client()
-    diagnosis, answered = _probe(diagnosis, knowledge, client)
+    if knowledge.introspection is None:
+        diagnosis, client, answered = read_probe(diagnosis, knowledge, new_client)
+    else:
+        client = new_client()
+        diagnosis, answered = _probe(diagnosis, knowledge, client)
     if answered and diagnosis.cause == "permission_missing":
         # Only after a probe that answered: a failed one already spent the second failing request.
         diagnosis = _name_missing_permission(

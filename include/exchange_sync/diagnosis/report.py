@@ -25,6 +25,7 @@ def format_diagnosis(diagnosis: Diagnosis) -> str:
         ("code", e.code),
         ("message", e.message),
         ("ccxt class", e.ccxt_class),
+        ("ccxt table", e.ccxt_table),
         ("matched", e.matched),
     ):
         if value is not None:
