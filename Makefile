@@ -43,7 +43,7 @@ FAULT_SCENARIOS ?= 200
 FAULT_SEED ?= 20261201
 fault-suite: install
 	EXCHANGE_SYNC_FAULT_SCENARIOS=$(FAULT_SCENARIOS) EXCHANGE_SYNC_FAULT_SEED=$(FAULT_SEED) \
-		$(BIN)/python -m pytest tests/importer/test_fault_suite.py -p no:logging -q
+		$(BIN)/python -m pytest tests/importer/test_fault_suite.py -p no:logging -q --timeout 0
 
 ## Re-freeze constraints.txt from a clean virtualenv holding only requirements.txt.
 constraints:
