@@ -43,7 +43,7 @@ class World:
 
     def failed_auth_requests(self, since: int) -> int:
         requests = self.simulator.requests_since(since)["requests"]
-        return sum(1 for r in requests if r["account"] == self.account_id and r["status"] >= 400)
+        return sum(1 for r in requests if r["account"] == self.account_id and r["refused"])
 
     # -- the Airflow side ----------------------------------------------------------------------
 

@@ -28,9 +28,7 @@ from exchange_sync.diagnosis.read_probe import read_probe
 # Causes whose answer the key-introspection endpoint can confirm or rule out. Not the account's
 # state: where the failure already names it (Kraken "ETrade:User Locked"), a probe would only
 # blur it (Kraken refuses GetApiKeyInfo of a locked account like one from a disallowed IP).
-KEY_CAUSES = frozenset(
-    {"key_invalid", "key_revoked", "key_expired", "permission_missing", "ip_not_allowed"}
-)
+KEY_CAUSES = frozenset({"key_invalid", "key_revoked", "key_expired", "permission_missing", "ip_not_allowed"})
 
 
 def diagnose(

@@ -23,6 +23,10 @@ class CallCounter:
     costs: dict[str, float] = field(default_factory=dict)  # endpoint path suffix -> cost
     counted_prefix: str = ""  # only paths containing this count (e.g. private calls)
     default_cost: float = 1.0
+    # Kept below the limit: the exchange counts a call when it arrives, by its own clock, and a
+    # refusal costs a retry (three in a row a lockout). Costs one wait of headroom / decay seconds
+    # once, not per call: the steady pace stays cost / decay.
+    headroom: float = 0.5
 
     def cost(self, path: str) -> float:
         if self.counted_prefix not in path:
@@ -48,7 +52,8 @@ class Pacer:
         now = time.monotonic()
         self.level = max(0.0, self.level - (now - self.checked_at) * self.counter.decay_per_second)
         self.checked_at = now
-        wait = max(0.0, (self.level + cost - self.counter.limit) / self.counter.decay_per_second)
+        ceiling = self.counter.limit - self.counter.headroom
+        wait = max(0.0, (self.level + cost - ceiling) / self.counter.decay_per_second)
         # After the wait the counter has decayed by wait * rate; then the call adds its cost.
         self.level = self.level - wait * self.counter.decay_per_second + cost
         self.checked_at = now + wait

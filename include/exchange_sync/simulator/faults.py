@@ -164,9 +164,11 @@ def build_middlewares(world: World, protocols: list[ExchangeProtocol]) -> list[A
         request["sim.weight"] = 0
         request["sim.fault"] = None
         status: int | None = 500
+        refused = True
         try:
             response = await handler(request)
             status = None if request["sim.fault"] == "drop" else response.status
+            refused = status is None or protocol.refused(response)
             return response
         except web.HTTPException as exc:
             status = exc.status
@@ -181,6 +183,7 @@ def build_middlewares(world: World, protocols: list[ExchangeProtocol]) -> list[A
                 status=status,
                 weight=request["sim.weight"],
                 fault=request["sim.fault"],
+                refused=refused,
             )
 
     @web.middleware

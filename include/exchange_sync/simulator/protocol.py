@@ -97,6 +97,11 @@ class ExchangeProtocol(ABC):
     def maintenance_exempt(self, request: web.Request) -> bool:
         return False
 
+    def refused(self, response: web.StreamResponse) -> bool:
+        """Whether the answer refuses the request (for the request log: clients must count failed
+        calls). Most exchanges say so by the HTTP status."""
+        return response.status >= 400
+
     @abstractmethod
     def maintenance_response(self) -> web.Response: ...
 

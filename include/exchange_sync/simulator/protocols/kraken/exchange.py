@@ -92,6 +92,11 @@ class KrakenProtocol(ExchangeProtocol):
     buckets = (CALL_COUNTER,)
     has_ledger = True
 
+    def refused(self, response: web.StreamResponse) -> bool:
+        # Kraken refuses with HTTP 200 and a non-empty error list (wire.error writes it first).
+        body = response.body if isinstance(response, web.Response) else None
+        return response.status >= 400 or (isinstance(body, bytes) and body.startswith(b'{"error":["'))
+
     def build_venue(self, catalog: Catalog, seed: int) -> Venue:
         return listing.build_venue(catalog, seed)
 
