@@ -30,12 +30,14 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 ## Benchmarks: DAG parse time, and import overhead against bare ccxt loops (as shipped: ccxt's
-## rate limiter on; with 30 ms network latency and no limiter; on bare loopback, the worst case).
+## rate limiter on; with 30 ms network latency and no limiter; on bare loopback, the worst case);
+## a Kraken import's requests and wall time against what Kraken's page sizes and call counter allow.
 bench: install
 	$(BIN)/python bench/parse_dags.py
 	$(BIN)/python bench/import_vs_ccxt.py
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
+	$(BIN)/python bench/kraken_pacing.py
 
 ## The randomized fault suite, long: 200 seeded scenarios per warehouse (CI runs 8 of each).
 ## FAULT_SEED picks another world of faults; PostgreSQL runs when EXCHANGE_SYNC_TEST_PG_URL is set.

@@ -32,7 +32,7 @@ from exchange_sync.sim_client import SimulatorClient, spawn_simulator
 from exchange_sync.warehouse import Warehouse
 
 ACCOUNT = "bench"
-WINDOW_MS = int(BINANCE.transfer_window.total_seconds() * 1000)
+WINDOW_MS = int(BINANCE.sources["deposits"].paging.window.total_seconds() * 1000)
 
 
 def bare_ccxt_loop(client, since_ms: int, symbols: list[str] | None = None) -> int:

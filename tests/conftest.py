@@ -20,6 +20,9 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # The simulator's rate limits are off in tests (they have their own), and so is the
+        # client's pacing to them; tests of pacing switch it back on.
+        "EXCHANGE_SYNC_CLIENT_PACING": "off",
     }
 )
 for leaked in ("EXCHANGE_SYNC_WAREHOUSE_URL", "EXCHANGE_SYNC_REGISTRY"):

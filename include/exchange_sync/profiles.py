@@ -1,7 +1,9 @@
 """Exchange profiles: what ccxt does not hide about each exchange, kept as data.
 
-One profile per exchange says which streams exist, how each is paged and windowed, and which ccxt
-options keep requests to the minimum. The importer reads these; it never branches on exchange ids.
+One profile per exchange says which streams exist, which ccxt call fetches each and how it is
+paged (a strategy from importer/paging.py), how the exchange account is recognised, what its
+answers look like, and which ccxt options keep requests to the minimum. The importer reads these;
+it never branches on exchange ids. Adding an exchange starts here (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,46 +14,84 @@ from typing import Any, Literal
 
 from exchange_sync import streams
 from exchange_sync.hooks.answers import AnswerShape
+from exchange_sync.hooks.pacing import CallCounter
+from exchange_sync.importer.paging import OffsetPages, Paging, RecentWindow, TimeWindows, TradeIdPages
 
-TradeCursor = Literal["from_id"]
+
+@dataclass(frozen=True)
+class StreamSource:
+    """Where one stream's records come from: a ccxt call, paged by a strategy."""
+
+    method: str  # the ccxt unified method, e.g. fetch_my_trades
+    paging: Paging
+    # Re-read this much before the stored cursor: exchanges record some entries late.
+    lookback: timedelta = timedelta(0)
+    # Transfer streams: re-read from the oldest transfer stored as not final (pending), so a
+    # status that changes weeks later still reaches the warehouse.
+    refresh_pending: bool = False
+
+
+@dataclass(frozen=True)
+class AccountIdentity:
+    """Where the exchange names the account a key opens, to refuse keys of another account."""
+
+    method: str  # a ccxt method; fetch_balance is the answer every import reads anyway
+    path: str  # dotted path into its answer (for unified methods, into ccxt's raw `info`)
 
 
 @dataclass(frozen=True)
 class ExchangeProfile:
     exchange: str
-    streams: tuple[str, ...]
-    # Trades: Binance needs a symbol per request and pages by trade id (`fromId`), which also
-    # sidesteps its 24 h startTime/endTime limit.
-    trades_symbol_required: bool
-    trades_cursor: TradeCursor
-    trades_page_limit: int
-    # Deposits/withdrawals: the widest startTime..endTime window one request may ask for, and the
-    # page size within it.
-    transfer_window: timedelta
-    transfer_page_limit: int
-    # Re-read this much before the stored cursor: exchanges record some transfers late.
-    transfer_lookback: timedelta
+    # Every stream but balances (one snapshot per run), in import order: where a stream feeds
+    # another (transfers name the assets symbol discovery needs; the ledger holds transfers), the
+    # feeding one comes first.
+    sources: dict[str, StreamSource]
     ccxt_options: dict[str, Any] = field(default_factory=dict)
-    # How far back the exchange keeps history (None: no documented limit).
-    history_limit: timedelta | None = None
-    # The field of the balance answer's raw `info` that names the exchange account (to refuse keys
-    # of another account after a rotation).
-    account_uid_field: str | None = None
+    identity: AccountIdentity | None = None
+    # The ledger's deposit and withdrawal entries also become transfer rows (in the same
+    # transaction as the ledger page): where the ledger is the complete record of transfers.
+    transfers_from_ledger: bool = False
     # What each endpoint's successful answer looks like (checked before ccxt parses it, see
     # hooks/answers.py); endpoints not listed must still answer JSON.
     answer_shapes: tuple[AnswerShape, ...] = ()
+    # The exchange's per-key call counter, where it has one: requests are paced by its model
+    # (hooks/pacing.py) instead of ccxt's even spacing.
+    call_counter: CallCounter | None = None
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The exchange's streams, in the registry's order (streams.ALL_STREAMS)."""
+        return tuple(s for s in streams.ALL_STREAMS if s == streams.BALANCES or s in self.sources)
+
+    @property
+    def import_order(self) -> tuple[str, ...]:
+        return (streams.BALANCES, *self.sources)
+
+    @property
+    def needs_symbols(self) -> bool:
+        """Does any stream need a symbol per request (and so symbol discovery)?"""
+        return any(source.paging.per_symbol for source in self.sources.values())
 
 
 BINANCE = ExchangeProfile(
     exchange="binance",
-    streams=(streams.BALANCES, streams.TRADES, streams.DEPOSITS, streams.WITHDRAWALS),
-    trades_symbol_required=True,
-    trades_cursor="from_id",
-    trades_page_limit=1000,  # GET /api/v3/myTrades: "Default 500; max 1000."
-    transfer_window=timedelta(days=90),  # capital/deposit/hisrec and withdraw/history: 90-day windows
-    transfer_page_limit=1000,
-    transfer_lookback=timedelta(days=1),
-    account_uid_field="uid",  # GET /api/v3/account answers with the account's uid
+    sources={
+        # capital/deposit/hisrec and withdraw/history: startTime..endTime at most 90 days apart,
+        # 1,000 per page (offset inside a window). Binance records some transfers late.
+        streams.DEPOSITS: StreamSource(
+            "fetch_deposits", TimeWindows(timedelta(days=90), 1000), timedelta(days=1), refresh_pending=True
+        ),
+        streams.WITHDRAWALS: StreamSource(
+            "fetch_withdrawals",
+            TimeWindows(timedelta(days=90), 1000),
+            timedelta(days=1),
+            refresh_pending=True,
+        ),
+        # GET /api/v3/myTrades needs a symbol; paging by trade id (fromId) also sidesteps its 24 h
+        # startTime/endTime limit. "Default 500; max 1000."
+        streams.TRADES: StreamSource("fetch_my_trades", TradeIdPages(1000, "fromId")),
+    },
+    identity=AccountIdentity("fetch_balance", "info.uid"),  # GET /api/v3/account names its uid
     answer_shapes=(
         AnswerShape("/api/v3/exchangeInfo", "object", (("symbols", "list"),)),
         AnswerShape("/api/v3/account", "object", (("balances", "list"),)),
@@ -71,7 +111,72 @@ BINANCE = ExchangeProfile(
     },
 )
 
-PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE,)}
+
+def _kraken_result(*keys: tuple[str, Literal["list", "object", "value"]]) -> tuple:
+    # Every Kraken answer is {"error": [], "result": ...}; errors arrive with HTTP 200 and ccxt
+    # raises on them before this check.
+    return (("result", "object"), *((f"result.{key}", kind) for key, kind in keys))
+
+
+# DepositStatus / WithdrawStatus answer "recent" transfers only (docs.kraken.com, Get Status of
+# Recent Deposits / Withdrawals).
+KRAKEN_STATUS_KEEPS = timedelta(days=90)
+
+KRAKEN = ExchangeProfile(
+    exchange="kraken",
+    sources={
+        # Ledgers: the complete record of balance changes, 50 per page by offset (`ofs`), newest
+        # first, with a total `count`. Its deposit and withdrawal entries are the complete record
+        # of transfers (transfers_from_ledger), so the ledger comes first.
+        streams.LEDGER: StreamSource("fetch_ledger", OffsetPages(50, "result.count"), timedelta(days=1)),
+        # DepositStatus / WithdrawStatus only know recent transfers: they add what the ledger
+        # lacks (status, txid, address, network, and deposits not credited yet) for those.
+        streams.DEPOSITS: StreamSource(
+            "fetch_deposits", RecentWindow(KRAKEN_STATUS_KEEPS), timedelta(days=1), refresh_pending=True
+        ),
+        streams.WITHDRAWALS: StreamSource(
+            "fetch_withdrawals", RecentWindow(KRAKEN_STATUS_KEEPS), timedelta(days=1), refresh_pending=True
+        ),
+        # TradesHistory: every pair at once, 50 per page by offset, newest first, with `count`.
+        streams.TRADES: StreamSource("fetch_my_trades", OffsetPages(50, "result.count"), timedelta(days=1)),
+    },
+    # GetApiKeyInfo (no permission needed) names the account by its `iban` (docs.kraken.com, Get API
+    # Key Info, response example); Balance names nothing.
+    identity=AccountIdentity("private_post_getapikeyinfo", "result.iban"),
+    # support.kraken.com "What are the API rate limits?": the Starter tier's counter (the lowest):
+    # at most 15, -0.33 per second; ledger and trade history calls +2, other private calls +1.
+    call_counter=CallCounter(
+        limit=15,
+        decay_per_second=0.33,
+        costs={"/Ledgers": 2, "/QueryLedgers": 2, "/TradesHistory": 2, "/QueryTrades": 2},
+        counted_prefix="/0/private/",
+    ),
+    transfers_from_ledger=True,
+    answer_shapes=(
+        AnswerShape("/0/public/AssetPairs", "object", _kraken_result()),
+        AnswerShape("/0/public/Assets", "object", _kraken_result()),
+        AnswerShape("/0/private/Balance", "object", _kraken_result()),
+        AnswerShape("/0/private/BalanceEx", "object", _kraken_result()),
+        AnswerShape(
+            "/0/private/TradesHistory", "object", _kraken_result(("trades", "object"), ("count", "value"))
+        ),
+        AnswerShape("/0/private/Ledgers", "object", _kraken_result(("ledger", "object"), ("count", "value"))),
+        AnswerShape("/0/private/QueryLedgers", "object", _kraken_result()),
+        AnswerShape("/0/private/DepositStatus", "object", (("result", "list"),)),
+        AnswerShape("/0/private/WithdrawStatus", "object", (("result", "list"),)),
+        AnswerShape("/0/private/GetApiKeyInfo", "object", _kraken_result()),
+    ),
+)
+
+
+def identity_in(identity: AccountIdentity, answer: Any) -> str | None:
+    """The account identity an answer holds (None where it holds none)."""
+    for part in identity.path.split("."):
+        answer = answer.get(part) if isinstance(answer, dict) else None
+    return None if answer in (None, "") else str(answer)
+
+
+PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE, KRAKEN)}
 
 
 def get_profile(exchange: str) -> ExchangeProfile:

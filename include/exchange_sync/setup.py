@@ -17,8 +17,6 @@ from exchange_sync.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-DEMO_PERMISSIONS = ["reading"]
-
 
 def migrate_warehouse() -> int:
     from exchange_sync.warehouse.migrations import LATEST_VERSION
@@ -61,7 +59,8 @@ def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> d
             if _sim_key_active(simulator, existing.login):
                 outcome[account.id] = "kept"
                 continue
-        key = simulator.create_key(account.id, permissions=DEMO_PERMISSIONS)
+        # The simulator's default for a new key: the exchange's read-only permissions.
+        key = simulator.create_key(account.id)
         put_connection(
             account.conn_id,
             conn_type=CONN_TYPE,

@@ -10,6 +10,7 @@ import threading
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import quote
 
 
 class SimulatorError(RuntimeError):
@@ -59,18 +60,33 @@ class SimulatorClient:
     def set_account_status(self, account_id: str, status: str) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/status", {"status": status})
 
+    def settle_transfer(self, account_id: str, transfer_id: str, status: str) -> dict:
+        """A pending deposit or withdrawal reaches `status` (ok, failed, canceled) now."""
+        return self.request(
+            "POST", f"/_sim/accounts/{account_id}/transfers/{transfer_id}", {"status": status}
+        )
+
+    # exchanges
+    def exchanges(self) -> dict[str, dict]:
+        """Per registered exchange: prefix, permission names, read permissions, rate limits, costs."""
+        return self.request("GET", "/_sim/exchanges")["exchanges"]
+
+    def account(self, account_id: str) -> dict:
+        return self.request("GET", f"/_sim/accounts/{account_id}")
+
     # keys
     def create_key(self, account_id: str, **spec: Any) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/keys", spec)
 
+    # Kraken keys hold "/" and "+": quoted whole in paths.
     def key(self, api_key: str) -> dict:
-        return self.request("GET", f"/_sim/keys/{api_key}")
+        return self.request("GET", f"/_sim/keys/{quote(api_key, safe='')}")
 
     def key_action(self, api_key: str, action: str) -> dict:
-        return self.request("POST", f"/_sim/keys/{api_key}/{action}")
+        return self.request("POST", f"/_sim/keys/{quote(api_key, safe='')}/{action}")
 
     def update_key(self, api_key: str, **changes: Any) -> dict:
-        return self.request("PATCH", f"/_sim/keys/{api_key}", changes)
+        return self.request("PATCH", f"/_sim/keys/{quote(api_key, safe='')}", changes)
 
     # faults and the request log
     def add_fault(self, kind: str, **spec: Any) -> dict:
@@ -81,6 +97,16 @@ class SimulatorClient:
 
     def set_maintenance(self, enabled: bool) -> None:
         self.request("POST", "/_sim/maintenance", {"enabled": enabled})
+
+    def set_ratelimit(self, **settings: Any) -> dict:
+        """{"enabled": bool, "weight_per_minute": int}; any change also clears windows and bans."""
+        return self.request("POST", "/_sim/ratelimit", settings)
+
+    def set_clock(self, offset_ms: int) -> dict:
+        return self.request("POST", "/_sim/clock", {"offset_ms": offset_ms})
+
+    def keys(self, account_id: str) -> list[dict]:
+        return self.request("GET", f"/_sim/accounts/{account_id}/keys")["keys"]
 
     def requests_since(self, seq: int = 0) -> dict:
         return self.request("GET", f"/_sim/requests?since={seq}")

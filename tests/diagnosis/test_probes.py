@@ -26,8 +26,10 @@ def account(make_sim_account):
 
 
 def client_for(simulator, key: dict, exchange: str = "binance"):
+    # binanceus (the generic path's stand-in) speaks Binance's protocol.
+    protocol = "kraken" if exchange == "kraken" else "binance"
     credentials = Credentials(
-        exchange, api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url("binance")
+        exchange, api_key=key["api_key"], secret=key["secret"], base_url=simulator.exchange_url(protocol)
     )
     return lambda: build_client(credentials)
 
@@ -41,9 +43,7 @@ def failing_import(new_client, exchange: str = "binance") -> Failure:
 
 def failed_requests(simulator, account_id: str, since: int) -> int:
     return sum(
-        1
-        for r in simulator.requests_since(since)["requests"]
-        if r["account"] == account_id and r["status"] >= 400
+        1 for r in simulator.requests_since(since)["requests"] if r["account"] == account_id and r["refused"]
     )
 
 
@@ -157,6 +157,24 @@ def test_the_missing_permission_is_named(simulator, account):
     assert diagnosis.remediation.startswith("Missing permission: Enable Reading (for balances).")
     assert any("private_get_account: refused" in note for note in diagnosis.evidence.probes)
     assert failed_requests(simulator, account.id, seq) <= 2
+
+
+def test_kraken_names_the_missing_ledger_permission(simulator, make_sim_account):
+    """Kraken grants reads one by one: a key without "Query Ledger Entries" reads balances and
+    trades, and the probes name the one it lacks (GetApiKeyInfo answers; one read per permission)."""
+    account = make_sim_account(exchange="kraken", trades=20, symbols=1)
+    granted = ["query-funds", "query-open-trades", "query-closed-trades"]
+    key = simulator.create_key(account.id, permissions=granted)
+    new_client = client_for(simulator, key, "kraken")
+    seq = simulator.last_seq()
+    client = new_client()
+    with pytest.raises(ccxt.PermissionDenied) as info:
+        client.fetch_ledger()
+    failure = Failure.from_exception("kraken", info.value, client)
+    diagnosis = diagnose(failure, new_client, streams=("balances", "trades", "ledger"))
+    assert diagnosis.cause == "permission_missing"
+    assert diagnosis.remediation.startswith("Missing permission: Data → Query ledger entries (for ledger).")
+    assert failed_requests(simulator, account.id, seq) == 2  # the import's, and the one refused read
 
 
 def test_any_ccxt_exchange_gets_a_sensible_answer_from_class_and_status():

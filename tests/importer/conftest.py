@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from exchange_sync.profiles import get_profile
 from exchange_sync.registry import AccountConfig
 
 HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -15,12 +16,13 @@ SMALL = {"trades": 120, "symbols": 2, "deposits": 10, "withdrawals": 6, "days": 
 _ENDPOINTS: dict[str, Counter] = {}
 
 
-def account_config(account_id: str, **overrides) -> AccountConfig:
+def account_config(account_id: str, exchange: str = "binance", **overrides) -> AccountConfig:
+    """The registry entry of a test account: every stream its exchange has."""
     values = {
         "id": account_id,
-        "exchange": "binance",
+        "exchange": exchange,
         "conn_id": f"conn_{account_id}",
-        "streams": ("balances", "trades", "deposits", "withdrawals"),
+        "streams": get_profile(exchange).streams,
         "history_start": HISTORY_START,
     }
     return AccountConfig(**{**values, **overrides})
@@ -44,7 +46,7 @@ def no_leftover_faults(simulator):
     simulator.clear_faults()
 
 
-def importer_endpoints(make_sim_account, connect, warehouse, exchange: str = "binance") -> Counter:
+def importer_endpoints(make_sim_account, connect, warehouse, exchange: str) -> Counter:
     """Every path a clean first import requests, with how often (found once per exchange)."""
     from exchange_sync.importer.run import run_account_import
 
@@ -52,7 +54,7 @@ def importer_endpoints(make_sim_account, connect, warehouse, exchange: str = "bi
         account = make_sim_account(**SMALL)
         connect(f"conn_{account.id}", account.id)
         seq = account.simulator.last_seq()
-        run_account_import(account_config(account.id), warehouse)
+        run_account_import(account_config(account.id, exchange), warehouse)
         paths = [r["path"].split("?")[0] for r in account.simulator.requests_since(seq)["requests"]]
         _ENDPOINTS[exchange] = Counter(p for p in paths if p.startswith(f"/{exchange}/"))
     return _ENDPOINTS[exchange]

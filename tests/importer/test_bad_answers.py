@@ -14,9 +14,11 @@ from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.schema import balance_snapshots
 from tests.fixtures.ground_truth import assert_warehouse_matches
+from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config, importer_endpoints, requests_of
 
 VARIANTS = ("empty", "html", "broken_json", "wrong_shape", "empty_object")
+BALANCE_ENDPOINT = {"binance": "/api/v3/account", "kraken": "/0/private/BalanceEx"}
 
 
 @pytest.fixture
@@ -26,17 +28,18 @@ def sqlite_warehouse(sqlite_url):
         yield warehouse
 
 
+@every_exchange
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
-    variant, simulator, make_sim_account, connect, sqlite_warehouse
+    variant, simulator, make_sim_account, connect, sqlite_warehouse, exchange
 ):
     warehouse = sqlite_warehouse
-    endpoints = importer_endpoints(make_sim_account, connect, warehouse)
+    endpoints = importer_endpoints(make_sim_account, connect, warehouse, exchange)
     assert len(endpoints) >= 5, endpoints  # balances, markets, trades, deposits, withdrawals
     for path, calls in endpoints.items():
         account = make_sim_account(**SMALL)
         connect(f"conn_{account.id}", account.id)
-        config = account_config(account.id)
+        config = account_config(account.id, exchange)
         # Mid-pagination where the endpoint is asked more than once (the 2nd 90-day window, the 2nd
         # symbol; every account here trades at least two symbols).
         fault = simulator.add_fault("bad_body", variant=variant, path_contains=path, skip=min(calls - 1, 1))
@@ -49,8 +52,8 @@ def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
         failure = raised.value.failure
         diagnosis = classify_failure(failure)
         assert (diagnosis.cause, diagnosis.transient) == ("exchange_unavailable", True), (path, failure)
-        assert path.removeprefix("/binance") in failure.message, failure.message
-        if path.endswith("/account"):  # the balance answer: no snapshot as if the account held nothing
+        assert path.removeprefix(f"/{exchange}") in failure.message, failure.message
+        if path.endswith(BALANCE_ENDPOINT[exchange]):  # no snapshot as if the account held nothing
             assert warehouse.rows(balance_snapshots, account.id) == []
             assert warehouse.cursor(account.id, "balances") is None
 
@@ -59,8 +62,9 @@ def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
 
 
 def test_a_bad_deposit_window_is_not_skipped_by_later_runs(sim_account, simulator, warehouse):
-    """The data-loss case as found: one 90-day window answered `200 ""` on a first import. Before,
-    the window's cursor moved to its end and later runs looked back one day: lost for good."""
+    """The data-loss case as found (Binance's 90-day windows): one window answered `200 ""` on a
+    first import. Before, the window's cursor moved to its end and later runs looked back one
+    day: lost for good."""
     config = account_config(sim_account.id)
     deposit_path = "/binance/sapi/v1/capital/deposit/hisrec"
     simulator.add_fault("bad_body", variant="empty", path_contains=deposit_path, skip=1)
@@ -92,14 +96,17 @@ def test_a_record_missing_its_id_time_or_amount_is_a_bad_answer(record_defect):
         transfer_row({**deposit, **record_defect}, "deposit", "a", "binance", None)
 
 
-def test_failed_request_tracebacks_carry_no_signature_or_key(sim_account, simulator, warehouse, connect):
+@every_exchange
+def test_failed_request_tracebacks_carry_no_signature_or_key(
+    sim_account, simulator, warehouse, connect, exchange
+):
     key = connect(f"conn_{sim_account.id}", sim_account.id)
-    simulator.add_fault("drop", path_contains="/api/v3/account", account=sim_account.id)
+    simulator.add_fault("drop", path_contains=BALANCE_ENDPOINT[exchange], account=sim_account.id)
     with pytest.raises(AccountImportError) as raised:
-        run_account_import(account_config(sim_account.id), warehouse)
+        run_account_import(account_config(sim_account.id, exchange), warehouse)
     printed = "".join(traceback.format_exception(raised.value))
-    assert "/api/v3/account" in printed and "signature=<redacted>" in printed  # still named, not signed
-    assert not re.search(r"signature=(?!<redacted>)", printed)
+    assert BALANCE_ENDPOINT[exchange] in printed  # the request is still named
+    assert not re.search(r"sign(ature)?=(?!<redacted>)", printed)
     for secret in (key["api_key"], key["secret"]):
         assert secret not in printed
         assert secret not in warehouse.account_sync(sim_account.id)["last_error"]

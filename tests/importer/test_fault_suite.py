@@ -1,5 +1,6 @@
-"""The project's own fault suite: seeded random faults at random moments of an import, on SQLite
-and PostgreSQL, each import retried as Airflow retries it, then compared with ground truth.
+"""The project's own fault suite: seeded random faults at random moments of an import, for every
+exchange, on SQLite and PostgreSQL, each import retried as Airflow retries it, then compared with
+ground truth.
 
 Fault kinds: 5xx (500/502/503), 429 bursts, truncated bodies, dropped connections and bad 200
 answers (empty, HTML, broken JSON, wrong shape, `{}`), armed on any endpoint the importer calls,
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from exchange_sync.diagnosis.classify import classify_failure
 from exchange_sync.importer.run import AccountImportError, run_account_import
 from tests.fixtures.ground_truth import discrepancies
+from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config, importer_endpoints
 from tests.importer.test_bad_answers import VARIANTS
 
@@ -50,6 +52,7 @@ class Tally:
     wrong: int = 0
     misdiagnosed: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # the first differences, with their faults
 
     def line(self, backend: str) -> str:
         return (
@@ -75,15 +78,18 @@ def _arm(simulator, rng: random.Random, endpoints) -> list[str]:
     return armed
 
 
-def test_random_faults_lose_nothing(warehouse, warehouse_url, simulator, make_sim_account, connect, capsys):
-    backend = warehouse_url.split(":", 1)[0].split("+")[0]
+@every_exchange
+def test_random_faults_lose_nothing(
+    warehouse, warehouse_url, simulator, make_sim_account, connect, capsys, exchange
+):
+    backend = f"{exchange}, {warehouse_url.split(':', 1)[0].split('+')[0]}"
     rng = random.Random(f"{SEED}-{backend}")
-    endpoints = importer_endpoints(make_sim_account, connect, warehouse)
+    endpoints = importer_endpoints(make_sim_account, connect, warehouse, exchange)
     tally = Tally()
     for number in range(SCENARIOS):
         account = make_sim_account(**SMALL, seed=rng.randint(1, 10_000))
         connect(f"conn_{account.id}", account.id)
-        config = account_config(account.id)
+        config = account_config(account.id, exchange)
         armed = _arm(simulator, rng, endpoints)
         done = False
         for _attempt in range(MAX_ATTEMPTS):
@@ -107,9 +113,14 @@ def test_random_faults_lose_nothing(warehouse, warehouse_url, simulator, make_si
         found = discrepancies(warehouse, account.id, account.history())
         for kind, count in found.counts().items():
             setattr(tally, kind, getattr(tally, kind) + count)
+        if found and len(tally.examples) < 5:
+            armed_faults = [faults[i] for i in armed]
+            tally.examples.append(
+                f"#{number} {armed_faults}: {(found.lost + found.duplicated + found.wrong)[:3]}"
+            )
         tally.scenarios += 1
     with capsys.disabled():
-        print("\n" + tally.line(backend))
+        print("\n" + "\n  ".join([tally.line(backend), *tally.examples]))
     assert tally.fired > 0
-    assert (tally.lost, tally.duplicated, tally.wrong) == (0, 0, 0), tally.line(backend)
+    assert (tally.lost, tally.duplicated, tally.wrong) == (0, 0, 0), [tally.line(backend), *tally.examples]
     assert tally.misdiagnosed == [] and tally.unfinished == [], tally

@@ -31,6 +31,8 @@ def test_shipped_dags_load_without_import_errors():
         "exchange_sync_binance",
         "exchange_sync_binance_recovery",
         "exchange_sync_freeze",
+        "exchange_sync_kraken",
+        "exchange_sync_kraken_recovery",
     ]
 
 

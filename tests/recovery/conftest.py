@@ -27,6 +27,7 @@ class World:
     simulator: SimulatorClient
     warehouse: Warehouse
     receiver: Receiver
+    exchange: str = "binance"
     key: dict = field(default_factory=dict)
     minted: list[dict] = field(default_factory=list)  # every key created for this test
 
@@ -42,7 +43,7 @@ class World:
 
     def failed_auth_requests(self, since: int) -> int:
         requests = self.simulator.requests_since(since)["requests"]
-        return sum(1 for r in requests if r["account"] == self.account_id and r["status"] >= 400)
+        return sum(1 for r in requests if r["account"] == self.account_id and r["refused"])
 
     # -- the Airflow side ----------------------------------------------------------------------
 
@@ -53,7 +54,7 @@ class World:
             conn_type="ccxt",
             login=key["api_key"],
             password=key["secret"],
-            extra={"exchange": "binance", "base_url": self.simulator.exchange_url("binance")},
+            extra={"exchange": self.exchange, "base_url": self.simulator.exchange_url(self.exchange)},
         )
         self.key = key
 
@@ -63,14 +64,19 @@ class World:
         return bag.dags
 
     def run_exchange_dag(self):
-        return self.dags()["exchange_sync_binance"].test()
+        return self.dags()[f"exchange_sync_{self.exchange}"].test()
+
+    def exchange_facts(self) -> dict:
+        """What the simulator says of this exchange: permission names, rate limits."""
+        return self.simulator.exchanges()[self.exchange]
 
     def run_recovery(self, incident_id: int, while_waiting: Callable[[], None] | None = None):
         """Run the recovery DAG; `while_waiting` is done once its sensor is waiting for keys."""
-        dag = self.dags()["exchange_sync_binance_recovery"]
+        dag_id = f"exchange_sync_{self.exchange}_recovery"
+        dag = self.dags()[dag_id]
         helper = None
         if while_waiting is not None:
-            helper = threading.Thread(target=_when_waiting, args=(while_waiting,), daemon=True)
+            helper = threading.Thread(target=_when_waiting, args=(while_waiting, dag_id), daemon=True)
             helper.start()
         run = dag.test(run_conf={"account": self.account_id, "incident_id": incident_id})
         if helper is not None:
@@ -81,7 +87,7 @@ class World:
         return self.receiver.messages
 
 
-def _when_waiting(action: Callable[[], None]) -> None:
+def _when_waiting(action: Callable[[], None], dag_id: str) -> None:
     """Wait until the recovery run's sensor has started (and deferred), then act."""
     from airflow.models import TaskInstance
     from airflow.utils.session import create_session
@@ -92,7 +98,7 @@ def _when_waiting(action: Callable[[], None]) -> None:
             started = (
                 session.query(TaskInstance)
                 .filter(
-                    TaskInstance.dag_id == "exchange_sync_binance_recovery",
+                    TaskInstance.dag_id == dag_id,
                     TaskInstance.task_id == "wait_for_new_keys",
                     TaskInstance.state.isnot(None),
                 )
@@ -105,7 +111,9 @@ def _when_waiting(action: Callable[[], None]) -> None:
     action()
 
 
-def make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse_url) -> World:
+def make_world(
+    make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse_url, exchange="binance"
+) -> World:
     account = make_sim_account(trades=150, symbols=2, deposits=12, withdrawals=6)
     conn_id = f"rc_{account.id}"
     registry = tmp_path / "accounts.yaml"
@@ -114,34 +122,37 @@ def make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, war
             f"""
             defaults: {{history_start: 2024-01-01}}
             exchanges:
-              binance:
+              {exchange}:
                 retry_delay_seconds: 1
                 key_poll_seconds: 1
                 key_recheck_seconds: 1
                 wait_for_keys_hours: 1
             accounts:
-              - {{id: {account.id}, exchange: binance, conn_id: {conn_id}, notify: [es_alerts]}}
+              - {{id: {account.id}, exchange: {exchange}, conn_id: {conn_id}, notify: [es_alerts]}}
             """
         )
     )
     monkeypatch.setenv("EXCHANGE_SYNC_REGISTRY", str(registry))
     monkeypatch.setenv("AIRFLOW_CONN_ES_ALERTS", receiver.apprise_connection())
     monkeypatch.setenv("EXCHANGE_SYNC_WAREHOUSE_URL", warehouse_url)
-    world = World(account.id, conn_id, simulator, Warehouse.open(warehouse_url), receiver)
+    world = World(account.id, conn_id, simulator, Warehouse.open(warehouse_url), receiver, exchange)
     world.save_key(world.new_key())
     return world
 
 
 @pytest.fixture
-def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url):
-    """The scenarios run on SQLite; PostgreSQL gets its own end-to-end case (test_postgres.py)."""
-    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url)
+def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url, exchange):
+    """The scenarios run on SQLite (on the test's exchange); PostgreSQL gets its own end-to-end
+    case (test_postgres.py)."""
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url, exchange)
     yield world
     world.warehouse.close()
 
 
 @pytest.fixture
-def pg_world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url):
-    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url)
+def pg_world(
+    airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url, exchange
+):
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, postgres_url, exchange)
     yield world
     world.warehouse.close()

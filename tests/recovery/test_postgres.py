@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.ground_truth import assert_warehouse_matches
+from tests.fixtures.simulator import every_exchange
 from tests.recovery.conftest import World
 
 
 @pytest.mark.postgres
+@every_exchange
 def test_revoked_key_cycle_on_postgres(pg_world: World):
     world = pg_world
     assert world.run_exchange_dag().state == "success"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.fixtures.simulator import every_exchange
 from tests.recovery.conftest import World
 
 
@@ -13,6 +14,7 @@ def files_under(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
 
+@every_exchange
 def test_no_secret_leaves_the_connection(world: World, capfd, make_sim_account):
     assert world.run_exchange_dag().state == "success"
     world.simulator.key_action(world.key["api_key"], "revoke")

@@ -44,7 +44,7 @@ def test_valid_registry_with_defaults(tmp_path):
     ("entry", "field", "message"),
     [
         ("{id: bob, exchange: binanse}", "exchange", "unknown exchange 'binanse' (did you mean 'binance'?)"),
-        ("{id: bob, exchange: kraken}", "exchange", "no profile for it yet"),
+        ("{id: bob, exchange: okx}", "exchange", "no profile for it yet"),
         ("{id: bob, exchange: binance, streams: [ledgr]}", "streams", "unknown stream 'ledgr'"),
         ("{id: bob, exchange: binance, streams: [ledger]}", "streams", "binance has no 'ledger' stream"),
         ("{id: bob, exchange: binance, history_start: yesterday}", "history_start", "not a date"),
@@ -122,4 +122,10 @@ def test_shipped_demo_registry_is_valid():
 
     registry = load_registry(REPO / "dags" / "accounts.yaml")
     assert registry.errors == ()
-    assert [a.id for a in registry.accounts] == ["alice", "bob", "carol"]
+    assert [(a.id, a.exchange) for a in registry.accounts] == [
+        ("alice", "binance"),
+        ("bob", "binance"),
+        ("carol", "binance"),
+        ("dave", "kraken"),
+    ]
+    assert registry.account("dave").streams == ("balances", "trades", "deposits", "withdrawals", "ledger")

@@ -2,15 +2,17 @@
 
 The simulator runs once per session as a real subprocess of its own
 (`python -m exchange_sync.simulator --port 0 --seed 7`, rate limit switched off afterwards; the
-rate-limit tests switch it back on). These fixtures drive it with ccxt's real `ccxt.binance` and
-with raw signed HTTP requests, and put back every global setting a test changes (maintenance,
-clock, faults, rate limit).
+rate-limit tests switch it back on). These fixtures drive it with ccxt's real exchange classes
+(pointed at it the way the project's hook does: `rebase_urls`) and with raw signed HTTP
+requests, and put back every global setting a test changes (maintenance, clock, faults, rate
+limit). Exchange-neutral scenarios take the `exchange` fixture and run for every exchange.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import subprocess
 import sys
@@ -21,15 +23,24 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import ccxt
 import pytest
 import requests
 
+from exchange_sync.hooks.ccxt import rebase_urls
 from exchange_sync.sim_client import SimulatorClient
+from exchange_sync.simulator.protocols.kraken.auth import signature
 
 SEED = 7
+EXCHANGES = ["binance", "kraken"]
+# One cheap private read per exchange: what "the key works" means in neutral tests.
+PROBES: dict[str, Callable[[ccxt.Exchange], Any]] = {
+    "binance": lambda exchange: exchange.private_get_account(),
+    "kraken": lambda exchange: exchange.private_post_balanceex(),
+}
+PROBE_PATHS = {"binance": "/binance/api/v3/account", "kraken": "/kraken/0/private/BalanceEx"}
 
 
 def start_simulator(*args: str) -> tuple[subprocess.Popen, SimulatorClient]:
@@ -57,17 +68,9 @@ def simulator() -> Iterator[SimulatorClient]:
     proc.wait(timeout=10)
 
 
-def point_at(exchange: ccxt.Exchange, base_url: str) -> None:
-    """Rewrite every ccxt API URL to the simulator, keeping the path (api/v3, sapi/v1, ...)."""
-
-    def rebase(urls: Any) -> Any:
-        if isinstance(urls, dict):
-            return {k: rebase(v) for k, v in urls.items()}
-        if isinstance(urls, str) and urls.startswith("http"):
-            return base_url.rstrip("/") + urlsplit(urls).path
-        return urls
-
-    exchange.urls["api"] = rebase(exchange.urls["api"])
+@pytest.fixture(params=EXCHANGES)
+def exchange(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @dataclass
@@ -77,43 +80,98 @@ class Key:
     account: str
 
 
+CCXT_OPTIONS: dict[str, dict[str, Any]] = {
+    "binance": {"fetchMarkets": {"types": ["spot"]}},
+    "kraken": {},
+}
+
+
+_last_nonce = [0]
+
+
+def shared_nonce() -> int:
+    """Milliseconds, strictly increasing across every Kraken client of this test process: Kraken
+    refuses a nonce not above the key's last one, and tests use one key from several clients."""
+    _last_nonce[0] = max(int(time.time() * 1000), _last_nonce[0] + 1)
+    return _last_nonce[0]
+
+
+NONCES: dict[str, Callable[[], int]] = {"kraken": shared_nonce}
+
+
+def _ccxt(simulator: SimulatorClient, exchange: str, key: Key | None, **options: Any) -> ccxt.Exchange:
+    config: dict[str, Any] = {"enableRateLimit": False, "options": {**CCXT_OPTIONS[exchange], **options}}
+    if key is not None:
+        config.update(apiKey=key.api_key, secret=key.secret)
+    client = getattr(ccxt, exchange)(config)
+    client.number = str  # amounts stay strings: nothing passes through a binary float
+    client.urls["api"] = rebase_urls(client.urls["api"], simulator.exchange_url(exchange))
+    if exchange in NONCES:
+        client.nonce = NONCES[exchange]
+    return client
+
+
 @pytest.fixture(scope="session")
-def spot_markets(simulator: SimulatorClient) -> dict:
-    """Markets loaded once (anonymously: exchangeInfo only) and handed to every ccxt instance."""
-    exchange = ccxt.binance({"options": {"fetchMarkets": {"types": ["spot"]}}})
-    point_at(exchange, simulator.exchange_url("binance"))
-    return exchange.load_markets()
+def loaded_markets(simulator: SimulatorClient) -> Callable[[str], tuple[dict, dict]]:
+    """Markets and currencies per exchange, loaded once (anonymously) and handed to every instance."""
+    cache: dict[str, tuple[dict, dict]] = {}
+
+    def load(exchange: str) -> tuple[dict, dict]:
+        if exchange not in cache:
+            client = _ccxt(simulator, exchange, None)
+            cache[exchange] = (client.load_markets(), client.currencies)
+        return cache[exchange]
+
+    return load
 
 
 @pytest.fixture
-def binance(simulator: SimulatorClient, spot_markets: dict) -> Callable[..., ccxt.binance]:
-    """A fresh ccxt.binance on the simulator; preload=False makes it load markets itself."""
+def client(
+    simulator: SimulatorClient, loaded_markets: Callable[[str], tuple[dict, dict]]
+) -> Callable[..., Any]:
+    """A fresh ccxt instance of an exchange on the simulator; preload=False makes it load markets."""
 
-    def make(key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.binance:
-        config: dict[str, Any] = {
-            "enableRateLimit": False,
-            "options": {"fetchMarkets": {"types": ["spot"]}, **options},
-        }
-        if key is not None:
-            config.update(apiKey=key.api_key, secret=key.secret)
-        exchange = ccxt.binance(config)
-        exchange.number = str  # amounts stay strings: nothing passes through a binary float
-        point_at(exchange, simulator.exchange_url("binance"))
+    def make(exchange: str, key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.Exchange:
+        instance = _ccxt(simulator, exchange, key, **options)
         if preload:
-            exchange.set_markets(spot_markets)
-        return exchange
+            markets, currencies = loaded_markets(exchange)
+            instance.set_markets(markets, currencies)
+        return instance
 
     return make
+
+
+@pytest.fixture
+def binance(client: Callable[..., Any]) -> Callable[..., ccxt.binance]:
+    def make(key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.binance:
+        return client("binance", key, preload=preload, **options)
+
+    return make
+
+
+@pytest.fixture
+def kraken(client: Callable[..., Any]) -> Callable[..., ccxt.kraken]:
+    def make(key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.kraken:
+        return client("kraken", key, preload=preload, **options)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def spot_markets(loaded_markets: Callable[[str], tuple[dict, dict]]) -> dict:
+    return loaded_markets("binance")[0]
+
+
+DEFAULT_SPEC = {"seed": 5, "trades": 300, "symbols": 4, "deposits": 20, "withdrawals": 10, "days": 200}
 
 
 @pytest.fixture
 def new_account(simulator: SimulatorClient) -> Callable[..., str]:
     """A fresh seeded account per call, so tests never see each other's keys or activity."""
 
-    def make(**spec: Any) -> str:
+    def make(exchange: str = "binance", **spec: Any) -> str:
         account_id = f"s{uuid.uuid4().hex[:10]}"
-        defaults = {"seed": 5, "trades": 300, "symbols": 4, "deposits": 20, "withdrawals": 10, "days": 200}
-        simulator.create_account(account_id, "binance", **{**defaults, **spec})
+        simulator.create_account(account_id, exchange, **{**DEFAULT_SPEC, **spec})
         return account_id
 
     return make
@@ -135,8 +193,6 @@ class Raw:
     text: str
 
     def json(self) -> Any:
-        import json
-
         return json.loads(self.text)
 
 
@@ -159,8 +215,8 @@ def signed_get(simulator: SimulatorClient) -> Callable[..., Raw]:
             query["timestamp"] = timestamp if timestamp is not None else int(time.time() * 1000)
         text = urlencode(query)
         if sign and key is not None:
-            signature = hmac.new((secret or key.secret).encode(), text.encode(), hashlib.sha256).hexdigest()
-            text = f"{text}&signature={signature}"
+            signature_ = hmac.new((secret or key.secret).encode(), text.encode(), hashlib.sha256).hexdigest()
+            text = f"{text}&signature={signature_}"
         headers = {}
         if api_key is not None:
             headers["X-MBX-APIKEY"] = api_key
@@ -174,6 +230,35 @@ def signed_get(simulator: SimulatorClient) -> Callable[..., Raw]:
 
 
 @pytest.fixture
+def kraken_post(simulator: SimulatorClient) -> Callable[..., Raw]:
+    """A raw Kraken private call signed like ccxt signs it (API-Key, API-Sign over nonce + body)."""
+
+    def post(
+        method: str,
+        key: Key | None,
+        params: dict[str, Any] | None = None,
+        *,
+        nonce: int | None = None,
+        secret: str | None = None,
+        api_key: str | None = None,
+    ) -> Raw:
+        fields = {"nonce": str(nonce if nonce is not None else shared_nonce()), **(params or {})}
+        body = urlencode(fields)
+        path = f"/0/private/{method}"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if key is not None or api_key is not None:
+            headers["API-Key"] = api_key if api_key is not None else key.api_key  # type: ignore[union-attr]
+        if key is not None:
+            headers["API-Sign"] = signature(secret or key.secret, path, fields["nonce"], body) or ""
+        response = requests.post(
+            f"{simulator.exchange_url('kraken')}{path}", data=body, headers=headers, timeout=30
+        )
+        return Raw(response.status_code, dict(response.headers), response.text)
+
+    return post
+
+
+@pytest.fixture
 def world_settings(simulator: SimulatorClient) -> Iterator[SimulatorClient]:
     """For tests that flip global switches: everything is put back afterwards."""
     yield simulator
@@ -183,12 +268,18 @@ def world_settings(simulator: SimulatorClient) -> Iterator[SimulatorClient]:
     simulator.request("POST", "/_sim/ratelimit", {"enabled": False, "weight_per_minute": 6000})
 
 
+# -- ground-truth arithmetic ------------------------------------------------------------------
+
+
 def net_balances(history: dict) -> dict[str, Decimal]:
-    """Replay a ground-truth history in time order (deposits, trades, withdrawals at equal times)
-    and check no balance ever goes negative; returns the final non-zero totals."""
+    """Replay trades and transfers in time order (deposits, trades, withdrawals at equal times)
+    and check no balance ever goes negative; returns the final non-zero totals. Only deposits that
+    were credited count; withdrawals that failed or were canceled were refunded. (Staking rewards
+    are only in the ledger: use ledger_balances for exchanges that pay them.)"""
     events: list[tuple[int, int, str, Decimal]] = []
     for d in history["deposits"]:
-        events.append((d["timestamp"], 0, d["currency"], Decimal(d["amount"])))
+        if d["status"] == "ok":
+            events.append((d["timestamp"], 0, d["currency"], Decimal(d["amount"])))
     for t in history["trades"]:
         base, quote = t["symbol"].split("/")
         amount, cost = Decimal(t["amount"]), Decimal(t["cost"])
@@ -197,7 +288,8 @@ def net_balances(history: dict) -> dict[str, Decimal]:
         events.append((t["timestamp"], 1, quote, -sign * cost))
         events.append((t["timestamp"], 1, t["fee_currency"], -Decimal(t["fee"])))
     for w in history["withdrawals"]:
-        events.append((w["timestamp"], 2, w["currency"], -(Decimal(w["amount"]) + Decimal(w["fee"]))))
+        if w["status"] in ("ok", "pending"):
+            events.append((w["timestamp"], 2, w["currency"], -(Decimal(w["amount"]) + Decimal(w["fee"]))))
     # Within one timestamp credits go first: a fill's proceeds may pay its own commission.
     events.sort(key=lambda e: (e[0], e[1], e[3] < 0))
     totals: dict[str, Decimal] = {}
@@ -207,5 +299,52 @@ def net_balances(history: dict) -> dict[str, Decimal]:
     return {asset: total for asset, total in totals.items() if total != 0}
 
 
+def ledger_balances(history: dict) -> dict[str, Decimal]:
+    """sum(amount - fee) per asset over the ledger, checking each entry's running balance."""
+    totals: dict[str, Decimal] = {}
+    for entry in history["ledger"]:
+        asset = entry["currency"]
+        totals[asset] = totals.get(asset, Decimal(0)) + Decimal(entry["amount"]) - Decimal(entry["fee"])
+        assert totals[asset] == Decimal(entry["balance"]) >= 0, entry
+    return {asset: total for asset, total in totals.items() if total != 0}
+
+
 def truth_balances(history: dict) -> dict[str, Decimal]:
     return {a: Decimal(b["free"]) + Decimal(b["locked"]) for a, b in history["balances"].items()}
+
+
+def expected_balances(history: dict) -> dict[str, Decimal]:
+    """What the balances must be: the ledger's sums where there is a ledger, else the replay."""
+    return ledger_balances(history) if history["ledger"] else net_balances(history)
+
+
+def ccxt_trade_facts(trade: dict) -> tuple:
+    """What a ccxt trade says, comparable with truth_trade_facts of the ground truth's trade."""
+    fee = trade["fee"]
+    return (
+        trade["id"],
+        trade["order"],
+        trade["symbol"],
+        Decimal(trade["price"]),
+        Decimal(trade["amount"]),
+        Decimal(trade["cost"]),
+        Decimal(fee["cost"]),
+        fee["currency"],
+        trade["timestamp"],
+        trade["side"],
+    )
+
+
+def truth_trade_facts(trade: dict) -> tuple:
+    return (
+        trade["id"],
+        trade["order_id"],
+        trade["symbol"],
+        Decimal(trade["price"]),
+        Decimal(trade["amount"]),
+        Decimal(trade["cost"]),
+        Decimal(trade["fee"]),
+        trade["fee_currency"],
+        trade["timestamp"],
+        trade["side"],
+    )

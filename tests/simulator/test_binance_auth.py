@@ -1,5 +1,5 @@
 """Every key and account scenario: the HTTP status and body Binance sends, and the ccxt class a
-fresh ccxt.binance raises for it (see the table in exchange_sync.simulator.binance_auth)."""
+fresh ccxt.binance raises for it (see the table in exchange_sync.simulator.protocols.binance.auth)."""
 
 from __future__ import annotations
 

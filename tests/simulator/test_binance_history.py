@@ -9,7 +9,7 @@ from decimal import Decimal
 import ccxt
 import pytest
 
-from tests.simulator.conftest import net_balances, truth_balances
+from tests.simulator.conftest import ccxt_trade_facts, net_balances, truth_balances, truth_trade_facts
 
 DAY = 86_400_000
 
@@ -93,34 +93,8 @@ def test_fetch_my_trades_pages_with_from_id(binance, new_key, alice_history, sim
         if len(page) < 1000:
             break
         from_id = int(page[-1]["id"]) + 1
-    got = [
-        (
-            t["id"],
-            t["order"],
-            Decimal(t["price"]),
-            Decimal(t["amount"]),
-            Decimal(t["cost"]),
-            Decimal(t["fee"]["cost"]),
-            t["fee"]["currency"],
-            t["timestamp"],
-            t["side"],
-        )
-        for t in fetched
-    ]
-    want = [
-        (
-            t["id"],
-            t["order_id"],
-            Decimal(t["price"]),
-            Decimal(t["amount"]),
-            Decimal(t["cost"]),
-            Decimal(t["fee"]),
-            t["fee_currency"],
-            t["timestamp"],
-            t["side"],
-        )
-        for t in expected
-    ]
+    got = [ccxt_trade_facts(t) for t in fetched]
+    want = [truth_trade_facts(t) for t in expected]
     assert got == want
     logged = simulator.requests_since(seq)["requests"]
     assert [r["path"] for r in logged] == ["/binance/api/v3/myTrades"] * math.ceil((len(expected) + 1) / 1000)
@@ -240,9 +214,9 @@ def test_deposits_and_withdrawals_by_window_and_offset(binance, new_key, alice_h
             Decimal(t["amount"]),
             Decimal(t["fee"]),
         )
+        assert ("completeTime" in w) == (w["status"] == 6), "completed withdrawals say when"
         assert set(w) >= {
             "applyTime",
-            "completeTime",
             "network",
             "transferType",
             "info",
@@ -272,7 +246,7 @@ def test_fetch_deposits_and_withdrawals_through_ccxt(binance, new_key, alice_his
             Decimal(truth["amount"]),
             truth["txid"],
             truth["timestamp"],
-            "ok",
+            truth["status"],
         )
     by_wid = {w["id"]: w for w in alice_history["withdrawals"]}
     assert sorted(w["id"] for w in withdrawals) == sorted(by_wid)
@@ -302,3 +276,13 @@ def test_wallet_window_rules(binance, new_key, signed_get, alice_history):
     coin = alice_history["deposits"][-1]["currency"]
     only = exchange.sapi_get_capital_deposit_hisrec({"coin": coin})
     assert only and {d["coin"] for d in only} == {coin}
+
+
+def test_statuses_are_what_ccxt_makes_of_them():
+    """The ground truth's words come from a table; it must agree with ccxt's own mapping."""
+    from exchange_sync.simulator.protocols.binance.wallet import STATUSES
+
+    exchange = ccxt.binance()
+    for kind, table in STATUSES.items():
+        for native, word in table.values():
+            assert exchange.parse_transaction_status_by_type(str(native), kind) == word, (kind, native)

@@ -1,18 +1,21 @@
-"""Maintenance, injected faults and real rate limiting, as ccxt sees them."""
+"""Maintenance, injected faults and real rate limiting, as ccxt sees them, for every exchange."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import ccxt
 import pytest
 import requests
 
+from tests.simulator.conftest import PROBE_PATHS, PROBES
+
 
 def test_maintenance(binance, world_settings, signed_get, new_account, new_key):
     key = new_key(new_account())
-    world_settings.set_maintenance(True)
     exchange = binance(key)
+    world_settings.set_maintenance(True)
     with pytest.raises(ccxt.OnMaintenance):
         exchange.private_get_account()
     with pytest.raises(ccxt.OnMaintenance):
@@ -30,80 +33,140 @@ def test_maintenance(binance, world_settings, signed_get, new_account, new_key):
     exchange.private_get_account()
 
 
-def test_http_5xx_fires_exactly_count_times(binance, world_settings, new_account, new_key, simulator):
-    account = new_account()
-    exchange = binance(new_key(account))
-    fault = world_settings.add_fault(
-        "http_5xx", count=2, status=503, path_contains="myTrades", account=account
-    )
-    exchange.private_get_account()  # other paths are untouched
+def test_kraken_maintenance(kraken, kraken_post, world_settings, new_account, new_key):
+    key = new_key(new_account("kraken"))
+    exchange = kraken(key)
+    world_settings.set_maintenance(True)
+    with pytest.raises(ccxt.ExchangeNotAvailable, match="EService:Unavailable"):
+        exchange.fetch_balance()
+    assert kraken_post("Ledgers", key).json() == {"error": ["EService:Unavailable"]}
+    assert exchange.fetch_status()["status"] == "maintenance"
+    assert exchange.fetch_time() > 0
+    with pytest.raises(ccxt.ExchangeNotAvailable):
+        kraken(preload=False).load_markets()
+    world_settings.set_maintenance(False)
+    assert exchange.fetch_status()["status"] == "ok"
+    exchange.fetch_balance()
+
+
+def test_http_5xx_fires_exactly_count_times(
+    client, exchange, world_settings, new_account, new_key, simulator
+):
+    account = new_account(exchange)
+    instance = client(exchange, new_key(account))
+    path = PROBE_PATHS[exchange]
+    fault = world_settings.add_fault("http_5xx", count=2, status=503, path_contains=path, account=account)
+    instance.fetch_time()  # other paths are untouched
     seq = simulator.last_seq()
     for _ in range(2):
         with pytest.raises(ccxt.ExchangeNotAvailable):
-            exchange.fetch_my_trades("BTC/USDT")
-    exchange.fetch_my_trades("BTC/USDT")
+            PROBES[exchange](instance)
+    PROBES[exchange](instance)
     logged = simulator.requests_since(seq)["requests"]
     assert [(r["status"], r["fault"]) for r in logged] == [(503, "http_5xx"), (503, "http_5xx"), (200, None)]
     listed = world_settings.request("GET", "/_sim/faults")["faults"]
     assert [(f["id"], f["fired"], f["remaining"]) for f in listed] == [(fault["id"], 2, 0)]
 
 
-def test_5xx_bodies(binance, world_settings, new_account, new_key):
-    account = new_account()
-    exchange = binance(new_key(account))
-    world_settings.add_fault("http_5xx", count=1, status=500, account=account)
-    with pytest.raises(ccxt.OperationFailed, match="-1001"):
-        exchange.private_get_account()
-    world_settings.add_fault("http_5xx", count=1, status=504, account=account)
-    with pytest.raises(ccxt.RequestTimeout):
-        exchange.private_get_account()
-    world_settings.add_fault("http_5xx", count=1, status=502, account=account, body="upstream gone")
-    with pytest.raises(ccxt.ExchangeNotAvailable, match="upstream gone"):
-        exchange.private_get_account()
+# (exchange, HTTP status, fault body, the ccxt class, what its message holds)
+SERVER_ERRORS = [
+    ("binance", 500, None, ccxt.OperationFailed, "-1001"),
+    ("binance", 504, None, ccxt.RequestTimeout, None),
+    ("binance", 502, "upstream gone", ccxt.ExchangeNotAvailable, "upstream gone"),
+    ("kraken", 520, None, ccxt.ExchangeNotAvailable, "520"),
+    ("kraken", 500, None, ccxt.ExchangeNotAvailable, "EGeneral:Internal error"),
+    ("kraken", 504, None, ccxt.RequestTimeout, None),
+    ("kraken", 503, None, ccxt.ExchangeNotAvailable, "EService:Busy"),
+    ("kraken", 502, "upstream gone", ccxt.ExchangeNotAvailable, "upstream gone"),
+]
 
 
-def test_fault_filters_by_account(binance, world_settings, new_account, new_key):
-    mine, other = new_account(), new_account()
+@pytest.mark.parametrize(("exchange_name", "status", "body", "error", "match"), SERVER_ERRORS)
+def test_5xx_bodies(client, world_settings, new_account, new_key, exchange_name, status, body, error, match):
+    account = new_account(exchange_name)
+    instance = client(exchange_name, new_key(account))
+    world_settings.add_fault("http_5xx", count=1, status=status, account=account, body=body)
+    with pytest.raises(error, match=match):
+        PROBES[exchange_name](instance)
+
+
+def test_fault_filters_by_account(client, exchange, world_settings, new_account, new_key):
+    mine, other = new_account(exchange), new_account(exchange)
     world_settings.add_fault("http_5xx", count=1, account=mine)
-    binance(new_key(other)).private_get_account()
+    PROBES[exchange](client(exchange, new_key(other)))
     with pytest.raises(ccxt.ExchangeNotAvailable):
-        binance(new_key(mine)).private_get_account()
+        PROBES[exchange](client(exchange, new_key(mine)))
 
 
-def test_rate_limit_burst(binance, world_settings, new_account, new_key):
-    account = new_account()
-    exchange = binance(new_key(account))
+RATE_LIMIT_BODIES = {"binance": ("-1003", 429), "kraken": ("EAPI:Rate limit exceeded", 200)}
+
+
+def test_rate_limit_burst(client, exchange, world_settings, new_account, new_key):
+    account = new_account(exchange)
+    instance = client(exchange, new_key(account))
     world_settings.add_fault("rate_limit", count=1, account=account, retry_after=7)
-    with pytest.raises(ccxt.DDoSProtection, match="-1003"):
-        exchange.private_get_account()
-    assert exchange.last_response_headers["Retry-After"] == "7"
-    exchange.private_get_account()
+    text, status = RATE_LIMIT_BODIES[exchange]
+    with pytest.raises(ccxt.DDoSProtection, match=text):
+        PROBES[exchange](instance)
+    assert instance.last_http_response and text in instance.last_http_response
+    if status == 429:
+        assert instance.last_response_headers["Retry-After"] == "7"
+    PROBES[exchange](instance)
 
 
-def test_latency(binance, world_settings, new_account, new_key):
-    account = new_account()
-    exchange = binance(new_key(account))
+def test_latency(client, exchange, world_settings, new_account, new_key):
+    account = new_account(exchange)
+    instance = client(exchange, new_key(account))
     world_settings.add_fault("latency", count=1, latency_ms=400, account=account)
     started = time.monotonic()
-    exchange.private_get_account()
+    PROBES[exchange](instance)
     assert time.monotonic() - started >= 0.4
     started = time.monotonic()
-    exchange.private_get_account()
+    PROBES[exchange](instance)
     assert time.monotonic() - started < 0.4
 
 
-def test_truncated_body_and_dropped_connection(binance, world_settings, new_account, new_key, simulator):
-    account = new_account()
-    exchange = binance(new_key(account))
-    world_settings.add_fault("truncate", count=1, account=account, path_contains="account")
+def test_truncated_body_and_dropped_connection(
+    client, exchange, world_settings, new_account, new_key, simulator
+):
+    account = new_account(exchange)
+    instance = client(exchange, new_key(account))
+    world_settings.add_fault("truncate", count=1, account=account, path_contains=PROBE_PATHS[exchange])
     with pytest.raises(ccxt.NetworkError):
-        exchange.private_get_account()
+        PROBES[exchange](instance)
     world_settings.add_fault("drop", count=1, account=account)
     seq = simulator.last_seq()
     with pytest.raises(ccxt.NetworkError):
-        exchange.private_get_account()
+        PROBES[exchange](instance)
     assert [(r["status"], r["fault"]) for r in simulator.requests_since(seq)["requests"]] == [(None, "drop")]
-    assert exchange.private_get_account()["accountType"] == "SPOT"
+    assert PROBES[exchange](instance)
+
+
+@pytest.mark.parametrize("variant", ["empty", "html", "broken_json", "wrong_shape", "empty_object"])
+def test_bad_body_variants(exchange, variant, world_settings, new_account, new_key, signed_get, kraken_post):
+    key = new_key(new_account(exchange))
+    call = {
+        "binance": lambda: signed_get("/api/v3/account", key),
+        "kraken": lambda: kraken_post("BalanceEx", key),
+    }[exchange]
+    real = call().text
+    world_settings.add_fault("bad_body", variant=variant, account=key.account, skip=1)
+    assert call().text == real, "skip lets the first matching request through"
+    bad = call()
+    assert bad.status == 200
+    if variant == "empty":
+        assert bad.text == ""
+    elif variant == "html":
+        assert bad.text.startswith("<html>") and "502 Bad Gateway" in bad.text
+    elif variant == "broken_json":
+        assert real.startswith(bad.text) and 0 < len(bad.text) < len(real)
+        with pytest.raises(ValueError):
+            json.loads(bad.text)
+    elif variant == "wrong_shape":
+        assert bad.json() == [json.loads(real)], "an object answer comes back wrapped in a list"
+    else:
+        assert bad.json() == {}
+    assert call().text != bad.text, "the fault fired once"
 
 
 def test_real_rate_limit_then_ban(world_settings, simulator):
@@ -148,3 +211,57 @@ def test_fault_and_control_validation(world_settings):
     with pytest.raises(SimulatorError) as unknown:
         world_settings.add_fault("drop", count=1, account="nobody-here")
     assert unknown.value.status == 404 and "nobody-here" in str(unknown.value)
+
+
+def test_kraken_call_counter_then_lockout(
+    kraken, kraken_post, world_settings, simulator, new_account, new_key
+):
+    account = new_account("kraken")
+    key, other = new_key(account), new_key(account)
+    world_settings.set_ratelimit(enabled=True)
+    described = simulator.exchanges()["kraken"]["rate_limits"][0]
+    assert (described["max"], described["decay_per_second"], described["lockout_after_rejections"]) == (
+        15,
+        "0.33",
+        3,
+    )
+    started = time.monotonic()
+    answers = [kraken_post("Ledgers", key).json()["error"] for _ in range(8)]  # 2 each: 16 > 15
+    if time.monotonic() - started > 2:
+        pytest.skip("too slow to fill the counter before it decays")
+    assert answers[:7] == [[]] * 7 and answers[7] == ["EAPI:Rate limit exceeded"]
+    assert kraken_post("Balance", other).json()["error"] == [], "each key has its own counter"
+    with pytest.raises(ccxt.DDoSProtection, match="EAPI:Rate limit exceeded"):
+        kraken(key).fetch_ledger()  # costs 2 again: still over
+    # Keep calling while limited: the third rejection in a row locks the key out.
+    assert kraken_post("Ledgers", key).json()["error"] == ["EGeneral:Temporary lockout"]
+    with pytest.raises(ccxt.DDoSProtection, match="EGeneral:Temporary lockout"):
+        kraken(key).fetch_balance()
+    assert kraken_post("GetApiKeyInfo", key).json()["error"] == ["EGeneral:Temporary lockout"]
+    world_settings.set_ratelimit(enabled=False)
+    assert kraken_post("Balance", key).json()["error"] == []
+
+
+def test_kraken_counter_decays(kraken_post, world_settings, new_account, new_key):
+    key = new_key(new_account("kraken"))
+    world_settings.set_ratelimit(enabled=True)
+    for _ in range(7):
+        assert kraken_post("TradesHistory", key).json()["error"] == []
+    time.sleep(3.2)  # 0.33/s: the counter is back under 14 after three seconds
+    assert kraken_post("TradesHistory", key).json()["error"] == []
+
+
+def test_binance_withdraw_history_is_limited_per_account(world_settings, signed_get, new_account, new_key):
+    """wallet docs: withdraw/history weighs 18,000 of an account's (UID's) 180,000 per minute,
+    whichever IP asks; other accounts keep their own budget."""
+    key, other = new_key(new_account()), new_key(new_account())
+    world_settings.set_ratelimit(enabled=True)
+    path = "/sapi/v1/capital/withdraw/history"
+    used = [int(signed_get(path, key).headers["X-SAPI-USED-UID-WEIGHT-1M"]) for _ in range(10)]
+    if used != [18_000 * (i + 1) for i in range(10)]:
+        pytest.skip("a minute boundary passed mid-test")  # windows are aligned to the clock minute
+    limited = signed_get(path, key)
+    assert (limited.status, limited.json()["code"]) == (429, -1003)
+    assert signed_get(path, other).status == 200, "per account, not per IP"
+    assert signed_get("/sapi/v1/capital/deposit/hisrec", key).status == 200, "per endpoint"
+    assert signed_get(path, key).status == 429, "sapi never escalates to an IP ban (418)"

@@ -25,10 +25,10 @@ from exchange_sync.diagnosis.knowledge import ExchangeKnowledge, knowledge_for
 from exchange_sync.diagnosis.model import Diagnosis
 from exchange_sync.diagnosis.read_probe import read_probe
 
-# Causes whose answer the key-introspection endpoint can confirm or rule out.
-KEY_CAUSES = frozenset(
-    {"key_invalid", "key_revoked", "key_expired", "permission_missing", "ip_not_allowed", "account_suspended"}
-)
+# Causes whose answer the key-introspection endpoint can confirm or rule out. Not the account's
+# state: where the failure already names it (Kraken "ETrade:User Locked"), a probe would only
+# blur it (Kraken refuses GetApiKeyInfo of a locked account like one from a disallowed IP).
+KEY_CAUSES = frozenset({"key_invalid", "key_revoked", "key_expired", "permission_missing", "ip_not_allowed"})
 
 
 def diagnose(

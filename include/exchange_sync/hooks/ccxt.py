@@ -7,6 +7,7 @@ client. Secrets stay inside the ccxt instance and are never logged or returned.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +23,11 @@ from exchange_sync.hooks.credentials import (
     account_credentials,
     credentials_from_connection,
 )
+from exchange_sync.hooks.pacing import Pacer
 from exchange_sync.profiles import PROFILES
 from exchange_sync.redact import scrub_exception
+
+CLIENT_PACING_ENV = "EXCHANGE_SYNC_CLIENT_PACING"
 
 __all__ = ["CcxtHook", "ConnectionProblem", "Credentials", "build_client", "credentials_from_connection"]
 
@@ -41,6 +45,7 @@ class RequestLog:
 
     entries: list[RequestRecord] = field(default_factory=list)
     last_body: str | None = None  # the last response body, as the exchange sent it
+    last_answer: Any = None  # the last successful answer, as JSON (e.g. a page's total count)
 
     @property
     def count(self) -> int:
@@ -99,8 +104,10 @@ def build_client(
         import ccxt
 
     profile = PROFILES.get(credentials.exchange)
+    counter = profile.call_counter if profile else None
     config: dict[str, Any] = {
-        "enableRateLimit": True,
+        # Exchanges with a call counter are paced by its model instead (hooks/pacing.py).
+        "enableRateLimit": counter is None,
         "options": {**(profile.ccxt_options if profile else {}), **(options or {})},
     }
     for name, value in (
@@ -117,8 +124,18 @@ def build_client(
     if credentials.base_url:
         client.urls["api"] = rebase_urls(client.urls["api"], credentials.base_url)
     client.request_log = RequestLog()
+    client.pacer = Pacer(counter) if counter is not None and client_pacing_enabled() else None
     _instrument(client, profile.answer_shapes if profile else (), asynchronous)
+    if not client_pacing_enabled():
+        client.enableRateLimit = False
     return client
+
+
+def client_pacing_enabled() -> bool:
+    """Client-side pacing (ccxt's throttle, or the exchange's call counter) is on unless
+    EXCHANGE_SYNC_CLIENT_PACING=off: for tests and benchmarks against the simulator with its
+    rate limits off, or a deployment that paces requests in a proxy of its own."""
+    return os.environ.get(CLIENT_PACING_ENV, "on").lower() not in ("off", "0", "false", "no")
 
 
 def rebase_urls(urls: Any, base_url: str) -> Any:
@@ -143,31 +160,38 @@ def _instrument(client: Any, shapes: tuple[AnswerShape, ...], asynchronous: bool
         log.entries.append(RequestRecord(method, path))
         return path
 
+    def after(path: str, answer: Any) -> Any:
+        check_answer(client.id, path, answer, shapes)
+        log.last_answer = answer
+        return answer
+
     if asynchronous:
 
         @functools.wraps(original_fetch)
         async def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+            if client.pacer is not None:
+                await client.pacer.await_turn(urlsplit(url).path)
             path = before(url, method)
             try:
                 answer = await original_fetch(url, method, *args, **kwargs)
             except Exception as exc:
                 scrub_exception(exc)
                 raise
-            check_answer(client.id, path, answer, shapes)
-            return answer
+            return after(path, answer)
 
     else:
 
         @functools.wraps(original_fetch)
         def fetch(url: str, method: str = "GET", *args: Any, **kwargs: Any) -> Any:
+            if client.pacer is not None:
+                client.pacer.wait(urlsplit(url).path)
             path = before(url, method)
             try:
                 answer = original_fetch(url, method, *args, **kwargs)
             except Exception as exc:
                 scrub_exception(exc)
                 raise
-            check_answer(client.id, path, answer, shapes)
-            return answer
+            return after(path, answer)
 
     # ccxt calls this for every response, before raising for error statuses: the only place the
     # HTTP status of a failed request can be seen.

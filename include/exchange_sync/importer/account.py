@@ -1,31 +1,47 @@
 """Import one account: every configured stream, page by page, each page committed with its cursor.
 
-A run that dies anywhere resumes from the last committed page on the next run: nothing is lost,
-and exchange-native ids make the re-read of a partly committed page an upsert, not a duplicate.
+Which ccxt call fetches a stream and how it is paged comes from the exchange's profile; this
+module only runs the strategy (importer/paging.py), turns records into rows (importer/rows.py) and
+commits. A run that dies anywhere resumes from the last committed page on the next run: nothing is
+lost, and exchange-native ids make the re-read of a partly committed page an upsert, not a
+duplicate.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from exchange_sync import streams
-from exchange_sync.hooks.answers import bad_record, unparseable
+from exchange_sync.hooks.answers import unparseable
 from exchange_sync.importer.discovery import candidate_symbols
-from exchange_sync.importer.rows import balance_rows, from_ms, to_ms, trade_row, transfer_row
+from exchange_sync.importer.paging import Fetch, Page, StreamRun
+from exchange_sync.importer.rows import ROWS, balance_rows
 from exchange_sync.importer.writer import PageWriter
-from exchange_sync.profiles import ExchangeProfile
+from exchange_sync.profiles import ExchangeProfile, StreamSource, identity_in
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Cursor, Warehouse
 from exchange_sync.warehouse.store import TRANSFER_KIND
 
 log = logging.getLogger(__name__)
 
-# Transfers first: the assets they touch feed symbol discovery for trades.
-IMPORT_ORDER = (streams.BALANCES, streams.DEPOSITS, streams.WITHDRAWALS, streams.TRADES)
+# What identifies a stream's row and when it happened, in the warehouse's words.
+ROW_ID = {
+    streams.TRADES: "trade_id",
+    streams.DEPOSITS: "transfer_id",
+    streams.WITHDRAWALS: "transfer_id",
+    streams.LEDGER: "ledger_id",
+}
+ROW_TIME = {
+    streams.TRADES: "traded_at",
+    streams.DEPOSITS: "occurred_at",
+    streams.WITHDRAWALS: "occurred_at",
+    streams.LEDGER: "occurred_at",
+}
 
 
 @dataclass
@@ -41,7 +57,7 @@ class ImportReport:
     exchange: str
     streams: dict[str, StreamReport] = field(default_factory=dict)
     symbols_queried: int = 0
-    exchange_uid: str | None = None  # who the key belongs to at the exchange
+    exchange_uid: str | None = None  # who the key belongs to at the exchange (where it says)
 
     @property
     def requests(self) -> int:
@@ -74,7 +90,7 @@ class AccountImporter:
         self.writer: PageWriter | None = None
 
     def run(self, only: tuple[str, ...] | None = None, symbols: list[str] | None = None) -> ImportReport:
-        """Import the account's streams (or `only` these; trades of the given `symbols` only)."""
+        """Import the account's streams (or `only` these; per-symbol streams for `symbols` only)."""
         self.writer = PageWriter(self.warehouse)
         try:
             self._import_streams(only, symbols)
@@ -94,35 +110,57 @@ class AccountImporter:
         return self.report
 
     def candidate_symbols(self) -> list[str]:
-        """The symbols that can hold this account's trades (see discovery.py)."""
+        """The symbols that can hold this account's trades (see discovery.py); [] where the
+        exchange answers for every symbol at once."""
+        if not self.profile.needs_symbols:
+            return []
         self.report.streams.setdefault(streams.TRADES, StreamReport())
-        balance = self._counted(streams.BALANCES, self.client.fetch_balance)
-        return self._candidates(balance)
+        return self._candidates(self._fetch_balance())
 
     def _import_streams(self, only: tuple[str, ...] | None, symbols: list[str] | None) -> None:
-        wanted = [s for s in IMPORT_ORDER if s in self.account.streams and (only is None or s in only)]
+        wanted = [
+            s for s in self.profile.streams if s in self.account.streams and (only is None or s in only)
+        ]
         for stream in wanted:
             self.report.streams[stream] = StreamReport()
+        per_symbol = [
+            s for s in wanted if s in self.profile.sources and self.profile.sources[s].paging.per_symbol
+        ]
         balance = None
-        if streams.BALANCES in wanted or (streams.TRADES in wanted and symbols is None):
-            balance = self._counted(streams.BALANCES, self.client.fetch_balance)
-            self.report.exchange_uid = self._uid(balance)
+        if streams.BALANCES in wanted or (per_symbol and symbols is None):
+            balance = self._fetch_balance()
+            self.report.exchange_uid = self._identity(balance)
         if streams.BALANCES in wanted:
             self._store_balance(balance)
-        for stream in (streams.DEPOSITS, streams.WITHDRAWALS):
-            if stream in wanted:
-                self._import_transfers(stream)
-        if streams.TRADES in wanted:
+        for stream in wanted:
+            if stream == streams.BALANCES:
+                continue
+            source = self.profile.sources[stream]
+            if not source.paging.per_symbol:
+                self._import(stream, source, None)
+                continue
             for symbol in symbols if symbols is not None else self._candidates(balance):
-                self._import_symbol_trades(symbol)
-
-    def _uid(self, balance: dict[str, Any]) -> str | None:
-        if not self.profile.account_uid_field:
-            return None
-        uid = (balance.get("info") or {}).get(self.profile.account_uid_field)
-        return None if uid in (None, "") else str(uid)
+                self._import(stream, source, symbol)
 
     # -- balances --------------------------------------------------------------------------
+
+    def _fetch_balance(self) -> dict[str, Any]:
+        return self._counted(streams.BALANCES, self.client.fetch_balance)
+
+    def _identity(self, balance: dict[str, Any]) -> str | None:
+        """Who the key belongs to at the exchange: from the balance answer where it says, else
+        asked once (while the warehouse does not know the account's identity yet)."""
+        identity = self.profile.identity
+        if identity is None:
+            return None
+        if identity.method == "fetch_balance":
+            return identity_in(identity, balance)
+        state = self.warehouse.accounts.get(self.account.id)
+        if state is not None and state.exchange_uid:
+            return None
+        return identity_in(
+            identity, self._counted(streams.BALANCES, getattr(self.client, identity.method), {})
+        )
 
     def _store_balance(self, balance: dict[str, Any]) -> None:
         taken_at = datetime.now(UTC)
@@ -131,47 +169,59 @@ class AccountImporter:
         self._commit(streams.BALANCES, rows, cursor)
         log.info("%s balances: snapshot of %d assets", self.label, len(rows))
 
-    # -- deposits and withdrawals: bounded time windows, offset pages inside each -------------
+    # -- paged streams -----------------------------------------------------------------------
 
-    def _import_transfers(self, stream: str) -> None:
-        fetch = self.client.fetch_deposits if stream == streams.DEPOSITS else self.client.fetch_withdrawals
-        kind = TRANSFER_KIND[stream]
-        window = self.profile.transfer_window
-        limit = self.profile.transfer_page_limit
-        previous = self.warehouse.cursor(self.account.id, stream)
+    def _import(self, stream: str, source: StreamSource, symbol: str | None) -> None:
+        cursor = self.warehouse.cursor(self.account.id, stream, symbol or "")
+        run = StreamRun(
+            account_id=self.account.id,
+            stream=stream,
+            fetch=self._fetcher(stream, source),
+            cursor=cursor,
+            start=self._start(stream, source, cursor),
+            until=datetime.now(UTC),
+            time_of=lambda row: row[ROW_TIME[stream]],
+            id_of=lambda row: row[ROW_ID[stream]],
+            symbol=symbol,
+            last_answer=lambda: self.client.request_log.last_answer,
+        )
+        fetched = 0
+        for page in source.paging.pages(run):
+            fetched += self._commit_page(stream, page)
+        where = f" {symbol}" if symbol else ""
+        if fetched or symbol is None:
+            log.info("%s %s%s: %d rows (from %s)", self.label, stream, where, fetched, run.start.isoformat())
+
+    def _start(self, stream: str, source: StreamSource, cursor: Cursor | None) -> datetime:
+        """Where this run asks from: the history start, or the cursor minus the look-back, or the
+        oldest transfer still pending (its status may have changed since)."""
         start = self.account.history_start
-        if previous is not None:
-            start = max(start, previous.synced_until - self.profile.transfer_lookback)
-        until = datetime.now(UTC)
-        while start < until:
-            end = min(start + window, until)
-            offset, fetched = 0, 0
-            while True:
-                params = {"until": to_ms(end), "offset": offset}
-                # The answer is a checked JSON list (hooks/answers.py), but Binance sends no total
-                # or end marker: an empty list is taken as "nothing in this window" on its word.
-                page = self._counted(stream, fetch, None, to_ms(start), limit, params)
-                imported_at = datetime.now(UTC)
-                rows = [
-                    transfer_row(t, kind, self.account.id, self.account.exchange, imported_at) for t in page
-                ]
-                last_page = len(page) < limit
-                # The cursor moves only once the whole window is in.
-                synced = (
-                    end if last_page else (previous.synced_until if previous else self.account.history_start)
-                )
-                self._commit(stream, rows, Cursor(self.account.id, stream, synced_until=synced))
-                fetched += len(page)
-                if last_page:
-                    break
-                offset += limit
-            log.info(
-                "%s %s %s → %s: %d rows", self.label, stream, start.isoformat(), end.isoformat(), fetched
-            )
-            # Binance windows are inclusive at both ends; the next one starts a millisecond later.
-            start = from_ms(to_ms(end) + 1)
+        if cursor is not None:
+            start = max(start, cursor.synced_until - source.lookback)
+        if source.refresh_pending:
+            pending = self.warehouse.oldest_pending_transfer(self.account.id, TRANSFER_KIND[stream])
+            if pending is not None:
+                start = max(self.account.history_start, min(start, pending))
+        return start
 
-    # -- trades: per symbol, paged by trade id -------------------------------------------------
+    def _fetcher(self, stream: str, source: StreamSource) -> Fetch:
+        method = getattr(self.client, source.method)
+        to_row = ROWS[stream]
+
+        def fetch(symbol: str | None, since: int | None, limit: int | None, params: dict) -> list[dict]:
+            records = self._counted(stream, method, symbol, since, limit, params)
+            imported_at = datetime.now(UTC)
+            return [to_row(r, self.account.id, self.account.exchange, imported_at) for r in records]
+
+        return fetch
+
+    def _commit_page(self, stream: str, page: Page) -> int:
+        rows = [r for r in page.rows if r[ROW_TIME[stream]] >= self.account.history_start]
+        derive = stream == streams.LEDGER and self.profile.transfers_from_ledger
+        self._commit(stream, rows, page.cursor, derive)
+        return len(rows)
+
+    # -- trades' symbols -------------------------------------------------------------------------
 
     def _candidates(self, balance: dict[str, Any]) -> list[str]:
         totals = balance.get("total") or {}
@@ -192,38 +242,9 @@ class AccountImporter:
         )
         return symbols
 
-    def _import_symbol_trades(self, symbol: str) -> None:
-        limit = self.profile.trades_page_limit
-        cursor = self.warehouse.cursor(self.account.id, streams.TRADES, symbol)
-        last_id = cursor.position if cursor else None
-        fetched = 0
-        while True:
-            from_id = int(last_id) + 1 if last_id is not None else 0
-            requested_at = datetime.now(UTC)
-            page = self._counted(
-                streams.TRADES, self.client.fetch_my_trades, symbol, None, limit, {"fromId": from_id}
-            )
-            imported_at = datetime.now(UTC)
-            parsed = [trade_row(t, self.account.id, self.account.exchange, imported_at) for t in page]
-            rows = [r for r in parsed if r["traded_at"] >= self.account.history_start]
-            if parsed:
-                last_id = str(max(_numeric_id(r) for r in parsed))
-            last_page = len(page) < limit
-            synced = requested_at if last_page else max(r["traded_at"] for r in parsed)
-            self._commit(
-                streams.TRADES,
-                rows,
-                Cursor(self.account.id, streams.TRADES, synced, scope=symbol, position=last_id),
-            )
-            fetched += len(rows)
-            if last_page:
-                break
-        if fetched:
-            log.info("%s trades %s: %d new rows (up to trade id %s)", self.label, symbol, fetched, last_id)
-
     # -- plumbing --------------------------------------------------------------------------
 
-    def _counted(self, stream: str, call: Any, *args: Any) -> Any:
+    def _counted(self, stream: str, call: Callable[..., Any], *args: Any) -> Any:
         before = self.client.request_log.count
         try:
             return call(*args)
@@ -235,16 +256,10 @@ class AccountImporter:
             report = self.report.streams.setdefault(stream, StreamReport())
             report.requests += self.client.request_log.count - before
 
-    def _commit(self, stream: str, rows: list[dict], cursor: Cursor) -> None:
-        self.writer.submit(stream, rows, cursor)
+    def _commit(
+        self, stream: str, rows: list[dict], cursor: Cursor, transfers_from_ledger: bool = False
+    ) -> None:
+        self.writer.submit(stream, rows, cursor, transfers_from_ledger)
         report = self.report.streams[stream]
         report.rows += len(rows)
         report.pages += 1
-
-
-def _numeric_id(row: dict[str, Any]) -> int:
-    """Binance trade ids are integers that `fromId` pages by."""
-    try:
-        return int(row["trade_id"])
-    except ValueError:
-        raise bad_record("trade", "id", row["trade_id"], row) from None

@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from exchange_sync import streams
 from exchange_sync.hooks.answers import bad_record
 
 
 def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -114,3 +111,40 @@ def balance_rows(balance: dict[str, Any], account_id: str, exchange: str, taken_
             }
         )
     return rows
+
+
+def ledger_row(
+    entry: dict[str, Any], account_id: str, exchange: str, imported_at: datetime
+) -> dict[str, Any]:
+    """One balance change, signed as the exchange shows it (ccxt unsigns it into `direction`)."""
+    amount = _field(entry, "ledger entry", "amount", _decimal)
+    fee = entry.get("fee") or {}
+    info = entry.get("info") or {}
+    return {
+        "account_id": account_id,
+        "ledger_id": _field(entry, "ledger entry", "id", str),
+        "exchange": exchange,
+        "refid": entry.get("referenceId"),
+        # The exchange's own type (Kraken: trade, deposit, withdrawal, staking, ...); ccxt folds
+        # deposits and withdrawals into "transaction".
+        "type": str(info.get("type") or entry.get("type") or ""),
+        "currency": _field(entry, "ledger entry", "currency"),
+        "amount": -amount if entry.get("direction") == "out" else amount,
+        "fee": _field(fee, "ledger entry fee", "cost", _decimal, optional=True),
+        "balance": _field(entry, "ledger entry", "after", _decimal, optional=True),
+        "occurred_at": _field(entry, "ledger entry", "timestamp", _time),
+        "imported_at": imported_at,
+    }
+
+
+# Per stream: ccxt's unified record -> warehouse row, all with one signature.
+ROWS = {
+    streams.TRADES: trade_row,
+    streams.DEPOSITS: lambda t, account_id, exchange, at: transfer_row(
+        t, "deposit", account_id, exchange, at
+    ),
+    streams.WITHDRAWALS: lambda t, account_id, exchange, at: transfer_row(
+        t, "withdrawal", account_id, exchange, at
+    ),
+    streams.LEDGER: ledger_row,
+}

@@ -26,9 +26,11 @@ class PageWriter:
         self._thread = threading.Thread(target=self._commit_pages, name="warehouse-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, stream: str, rows: Sequence[dict[str, Any]], cursor: Cursor) -> None:
+    def submit(
+        self, stream: str, rows: Sequence[dict[str, Any]], cursor: Cursor, transfers_from_ledger: bool = False
+    ) -> None:
         self._raise_if_failed()
-        self._pages.put((stream, rows, cursor))
+        self._pages.put((stream, rows, cursor, transfers_from_ledger))
 
     def flush(self) -> None:
         """Wait until every submitted page is committed; raise the first commit error."""

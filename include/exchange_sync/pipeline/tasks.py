@@ -151,7 +151,7 @@ def backfill_chunk(chunk: dict[str, Any]) -> int:
 
     context = get_current_context()
     config = _account(context["params"]["account"])
-    context["chunk_label"] = chunk["stream"] + (
+    context["chunk_label"] = "+".join(chunk["streams"]) + (
         f" ({len(chunk['symbols'])} symbols)" if chunk.get("symbols") else ""
     )
     with _warehouse() as warehouse:
@@ -167,8 +167,9 @@ def plan_trade_chunks() -> list[dict[str, Any]]:
         return plan(config, warehouse)
 
 
-@task
-def close_incident(rows: list[int], trade_rows: list[int]) -> dict[str, Any]:
+# A second wave over no symbols (exchanges whose trades need none) is skipped, not failed.
+@task(trigger_rule=TriggerRule.NONE_FAILED)
+def close_incident(rows: list[int], trade_rows: list[int] | None) -> dict[str, Any]:
     """Verify coverage is continuous, close the incident with its figures, send "recovered"."""
     from exchange_sync.recovery.backfill import close_recovered
 
@@ -178,7 +179,7 @@ def close_incident(rows: list[int], trade_rows: list[int]) -> dict[str, Any]:
     started_at = context["ti"].xcom_pull(task_ids="plan_backfill", key="started_at")
     with _warehouse() as warehouse:
         incident = warehouse.incidents.get(incident_id)
-        total = sum(rows) + sum(trade_rows)
+        total = sum(rows) + sum(trade_rows or [])
         closed = close_recovered(config, incident, datetime.fromisoformat(started_at), total, warehouse)
     return {"incident_id": closed.id, "backfilled_rows": closed.backfilled_rows}
 

@@ -25,8 +25,6 @@ from exchange_sync.warehouse.incidents import RECOVERING, Incident
 log = logging.getLogger(__name__)
 
 TRADE_SYMBOLS_PER_CHUNK = 10
-# Streams backfilled side by side first; trades follow, since symbol discovery reads the transfers.
-FIRST_WAVE = (streams.BALANCES, streams.DEPOSITS, streams.WITHDRAWALS)
 
 
 class CoverageGap(RuntimeError):
@@ -71,30 +69,57 @@ def plan_backfill(account: AccountConfig, incident: Incident, event: dict, wareh
         event["status"],
         incident.stale_since,
     )
-    chunks = [{"stream": s} for s in FIRST_WAVE if s in account.streams]
-    return {"started_at": started.isoformat(), "chunks": chunks}
+    return {"started_at": started.isoformat(), "chunks": first_wave(account)}
+
+
+def first_wave(account: AccountConfig) -> list[dict]:
+    """Chunks backfilled side by side first: one per stream, except that streams fed by another
+    stay in its chunk, in import order (a ledger that holds the transfers goes before them).
+    Where the exchange counts calls per key (and wants strictly increasing nonces), one chunk:
+    clients side by side on one key would overrun its counter. Per-symbol streams follow in a
+    second wave, since symbol discovery reads the transfers."""
+    profile = get_profile(account.exchange)
+    wanted = [s for s in profile.import_order if s in account.streams]
+    per_symbol = {s for s in wanted if s in profile.sources and profile.sources[s].paging.per_symbol}
+    fed_by_ledger = {streams.DEPOSITS, streams.WITHDRAWALS} if profile.transfers_from_ledger else set()
+    chunks: list[list[str]] = []
+    for stream in wanted:
+        if stream in per_symbol:
+            continue
+        if chunks and profile.call_counter is not None:
+            chunks[0].append(stream)
+        elif stream in fed_by_ledger and streams.LEDGER in wanted:
+            next(c for c in chunks if streams.LEDGER in c).append(stream)
+        else:
+            chunks.append([stream])
+    return [{"streams": chunk} for chunk in chunks]
 
 
 def backfill_stream(account: AccountConfig, chunk: dict, warehouse: Warehouse) -> int:
-    """One bounded, resumable chunk: one stream (or a batch of symbols) from its cursor to now."""
-    report = run_account_import(account, warehouse, only=(chunk["stream"],), symbols=chunk.get("symbols"))
+    """One bounded, resumable chunk: some streams (or a batch of symbols) from their cursors to now."""
+    report = run_account_import(
+        account, warehouse, only=tuple(chunk["streams"]), symbols=chunk.get("symbols")
+    )
     return report["rows"]
 
 
 def plan_trade_chunks(account: AccountConfig, warehouse: Warehouse) -> list[dict]:
-    if streams.TRADES not in account.streams:
-        return []
+    """The second wave: per-symbol streams in batches of symbols (none where every stream pages
+    without a symbol)."""
     profile = get_profile(account.exchange)
+    per_symbol = [s for s in account.streams if s in profile.sources and profile.sources[s].paging.per_symbol]
+    if not per_symbol:
+        return []
     client = build_client(CcxtHook(account.conn_id).get_credentials(account.exchange))
     symbols = AccountImporter(account, client, warehouse, profile).candidate_symbols()
     size = TRADE_SYMBOLS_PER_CHUNK
-    return [
-        {"stream": streams.TRADES, "symbols": symbols[i : i + size]} for i in range(0, len(symbols), size)
-    ]
+    return [{"streams": per_symbol, "symbols": symbols[i : i + size]} for i in range(0, len(symbols), size)]
 
 
 def coverage_gaps(account: AccountConfig, since: datetime, warehouse: Warehouse) -> list[str]:
-    """Streams (or symbols) whose import does not reach `since`: a backfill is not complete."""
+    """Streams (or symbols) whose import does not reach `since`: a backfill is not complete.
+    (To the second: exchanges that take times in seconds page windows ending on one.)"""
+    since = since.replace(microsecond=0)
     gaps = []
     for stream in account.streams:
         cursors = warehouse.cursors(account.id, stream)

@@ -41,10 +41,10 @@ class WaitForNewKeysSensor(BaseSensorOperator):
             if incident is None:
                 self.log.info("%s has no open incident: nothing to wait for", self.account_id)
                 return {"status": "no_incident"}
-            uid = _known_uid(warehouse, account.id)
+            identity = known_identity(warehouse, account)
         finally:
             warehouse.close()
-        self._defer(incident, uid, rejected=[])
+        self._defer(incident, identity, rejected=[])
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         if event["status"] in (ROTATED, FIXED):
@@ -57,19 +57,19 @@ class WaitForNewKeysSensor(BaseSensorOperator):
         account, incident, warehouse = self._load()
         try:
             refuse_keys(account, incident, event, warehouse)
-            uid = _known_uid(warehouse, account.id)
+            identity = known_identity(warehouse, account)
         finally:
             warehouse.close()
         self.log.warning(
             "%s: new keys %s refused (%s); waiting on", self.account_id, event["fingerprint"], event["status"]
         )
-        self._defer(incident, uid, rejected=[*event.get("rejected", []), event["fingerprint"]])
+        self._defer(incident, identity, rejected=[*event.get("rejected", []), event["fingerprint"]])
 
-    def _defer(self, incident: Any, uid: str | None, rejected: list[str]) -> None:
+    def _defer(self, incident: Any, identity: str | None, rejected: list[str]) -> None:
         trigger = KeyRotationTrigger(
             conn_id=incident.conn_id,
             failing_fingerprint=incident.key_fingerprint,
-            expected_uid=uid,
+            expected_uid=identity,
             recheck_existing=incident.cause in FIXABLE_IN_PLACE,
             poll_interval=self.poll_interval,
             recheck_interval=self.recheck_interval,
@@ -90,7 +90,7 @@ class WaitForNewKeysSensor(BaseSensorOperator):
         return account, incident_to_recover(account, self.incident_id, warehouse), warehouse
 
 
-def _known_uid(warehouse: Any, account_id: str) -> str | None:
+def known_identity(warehouse: Any, account: Any) -> str | None:
     """Who the account is at the exchange, as its earlier keys said (None until a key worked)."""
-    state = warehouse.accounts.get(account_id)
+    state = warehouse.accounts.get(account.id)
     return state.exchange_uid if state else None

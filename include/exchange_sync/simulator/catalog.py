@@ -1,9 +1,10 @@
-"""The seeded market catalog: ~600 assets, ~2,000 spot markets, networks and USD price paths.
+"""The world's asset universe, USD price paths and address/txid helpers, shared by every exchange.
 
-The catalog depends only on the world seed. Real tickers (BTC, ETH, ...) keep approximate real
-prices and networks; the rest are generated names with plausible prices from 1e-7 to 100 USD, so
-some markets have prices like 0.00000123 and quantities in the billions (amounts with 18+
-significant digits, which no binary float can carry).
+The universe depends only on the world seed: ~120 real tickers with approximate real prices and
+networks, the fiat and stable currencies exchanges quote in, and generated names with plausible
+prices from 1e-7 to 100 USD (so some markets have prices like 0.00000123 and quantities in the
+billions: amounts with 18+ significant digits, which no binary float can carry). Which of these an
+exchange lists, and its markets, is the exchange's business (`venue.py`, `protocols/*/listing.py`).
 
 Prices are a deterministic daily random walk in basis points around each asset's reference price,
 interpolated linearly inside the day, computed lazily and only from integers and Decimals. Time
@@ -17,7 +18,7 @@ import hashlib
 import random
 from decimal import Decimal
 
-from exchange_sync.simulator.decimals import EXACT, ROUNDING, quantize_down
+from exchange_sync.simulator.decimals import EXACT, ROUNDING
 from exchange_sync.simulator.model import Asset, Market
 
 DAY_MS = 86_400_000
@@ -143,49 +144,28 @@ ID 0.4512 BSC,ARBITRUM SPACE_ID
 AR 25.12 AR Arweave
 """
 
-# Quote assets, strongest quote first: a pair of two quote assets is listed as weaker/stronger
-# (EUR/USDT, USDT/TRY, ETH/BTC), never both ways.
-QUOTES = ("TRY", "BRL", "JPY", "USDT", "FDUSD", "USDC", "EUR", "BTC", "ETH", "BNB")
-_QUOTE_ONLY_ASSETS = {
+# Currencies that are mostly quoted against: code -> (USD price, networks, name, fiat, stable).
+CURRENCIES = {
     "USDT": ("1", "ETH,BSC,TRX,SOL", "TetherUS", False, True),
     "USDC": ("1", "ETH,BSC,SOL", "USD_Coin", False, True),
     "FDUSD": ("1", "ETH,BSC", "First_Digital_USD", False, True),
+    "USD": ("1", "", "US_Dollar", True, True),
     "EUR": ("1.083", "", "Euro", True, False),
+    "GBP": ("1.271", "", "British_Pound", True, False),
     "TRY": ("0.0309", "", "Turkish_Lira", True, False),
     "BRL": ("0.1912", "", "Brazilian_Real", True, False),
     "JPY": ("0.00671", "", "Japanese_Yen", True, False),
 }
-# Markets listed for every quote: the majors trade against everything, as on the real exchange.
-_MAJORS = ("BTC", "ETH", "BNB", "SOL", "XRP", "DOGE", "ADA", "TRX", "LINK", "LTC")
-_REAL_QUOTE_ODDS = {
-    "USDT": 100,
-    "USDC": 75,
-    "FDUSD": 70,
-    "BTC": 80,
-    "ETH": 30,
-    "BNB": 30,
-    "EUR": 35,
-    "TRY": 60,
-    "BRL": 20,
-    "JPY": 15,
-}
-_GENERATED_QUOTE_ODDS = {
-    "USDT": 97,
-    "USDC": 45,
-    "FDUSD": 40,
-    "BTC": 45,
-    "ETH": 6,
-    "BNB": 10,
-    "EUR": 5,
-    "TRY": 48,
-    "BRL": 4,
-    "JPY": 1,
-}
 TOTAL_BASE_ASSETS = 600
-# ccxt renames these ids (commonCurrencies); generated names must not collide with them.
-_RESERVED_NAMES = {"XBT", "BCHSV", "BCC", "YOYO", "USD", "GBP", "AUD", "RUB", "UAH", "NGN", "ZAR"}
+# Names ccxt renames (base and per-exchange commonCurrencies) or exchanges give special meaning;
+# generated names must not collide with them. Names starting with X or Z are avoided as well:
+# Kraken prefixes its legacy asset ids with them (XXBT, ZUSD) and ccxt strips such prefixes.
+RESERVED_NAMES = {
+    "XBT", "BCHSV", "BCC", "YOYO", "AUD", "CAD", "RUB", "UAH", "NGN", "ZAR", "LUNA", "LUNA2",
+    "REP", "REPV2", "UST", "FEE", "KFEE", "XDG",
+}  # fmt: skip
 
-# Withdrawal fees in USD per network, the order of magnitude Binance charges.
+# Withdrawal fees in USD per network, the order of magnitude exchanges charge.
 _NETWORK_FEE_USD = {
     "BTC": "9",
     "ETH": "2.5",
@@ -216,7 +196,7 @@ _CONFIRMATIONS = {
 
 
 class Catalog:
-    """Assets and markets of one seeded world. Immutable after construction."""
+    """The assets of one seeded world. Immutable after construction."""
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -225,14 +205,10 @@ class Catalog:
         for line in _REAL_ASSETS.strip().splitlines():
             code, price, networks, name = line.split()
             self.assets[code] = Asset(
-                code,
-                name.replace("_", " "),
-                Decimal(price),
-                tuple(networks.split(",")),
-                fiat=False,
-                stable=False,
+                code, name.replace("_", " "), Decimal(price), tuple(networks.split(",")), False, False
             )
-        for code, (price, networks, name, fiat, stable) in _QUOTE_ONLY_ASSETS.items():
+        self.real_codes: tuple[str, ...] = tuple(self.assets)
+        for code, (price, networks, name, fiat, stable) in CURRENCIES.items():
             self.assets[code] = Asset(
                 code,
                 name.replace("_", " "),
@@ -241,78 +217,34 @@ class Catalog:
                 fiat=fiat,
                 stable=stable,
             )
-        real_bases = [code for code in self.assets if code not in _QUOTE_ONLY_ASSETS]
-        for code in self._generated_names(rng, TOTAL_BASE_ASSETS - len(real_bases)):
+        generated = self._generated_names(rng, TOTAL_BASE_ASSETS - len(self.real_codes))
+        for code in generated:
             mantissa = rng.randint(100, 999)
             exponent = rng.choice((-9, -8, -7, -6, -5, -5, -4, -4, -3, -3, -3, -2, -2, -2, -1, -1, 0))
             networks = rng.choice(
                 (("ETH",), ("BSC",), ("ETH", "BSC"), ("SOL",), ("ARBITRUM", "ETH"), ("BASE",), ("TRX",))
             )
             self.assets[code] = Asset(
-                code, code.title(), Decimal(mantissa).scaleb(exponent), networks, fiat=False, stable=False
+                code, code.title(), Decimal(mantissa).scaleb(exponent), networks, False, False, True
             )
-        self.markets: dict[str, Market] = {}
-        strength = {quote: i for i, quote in enumerate(QUOTES)}
-        for base in [*real_bases, *(c for c in self.assets if c not in real_bases)]:
-            asset = self.assets[base]
-            if base in _QUOTE_ONLY_ASSETS and base not in ("USDC", "FDUSD", "EUR", "USDT"):
-                continue  # fiat such as TRY is only ever a quote
-            generated = base not in real_bases and base not in _QUOTE_ONLY_ASSETS
-            odds = _GENERATED_QUOTE_ODDS if generated else _REAL_QUOTE_ODDS
-            for quote in QUOTES:
-                if quote == base or (base in strength and strength[quote] >= strength[base]):
-                    continue
-                roll = rng.randint(1, 100)
-                listed_everywhere = base in _MAJORS or base in _QUOTE_ONLY_ASSETS
-                if not listed_everywhere and roll > odds[quote]:
-                    continue
-                self._add_market(rng, asset, self.assets[quote], generated)
-        self.market_list: list[Market] = list(self.markets.values())
+        self.generated_codes: tuple[str, ...] = tuple(generated)
 
     @staticmethod
     def _generated_names(rng: random.Random, count: int) -> list[str]:
         consonants, vowels = "BCDFGHJKLMNPRSTVWXZ", "AEIOUY"
-        taken = set(_REAL_ASSETS.split()) | set(QUOTES) | _RESERVED_NAMES
+        taken = set(_REAL_ASSETS.split()) | set(CURRENCIES) | RESERVED_NAMES
         names: list[str] = []
         while len(names) < count:
             pattern = rng.choice(("CVC", "CVCC", "CVCV", "CVCVC", "VCVC", "CVVC", "CCVC"))
             name = "".join(rng.choice(consonants if p == "C" else vowels) for p in pattern)
-            if name in taken or any(name.endswith(q) for q in QUOTES):
+            if name in taken or name[0] in "XZ" or any(name.endswith(q) for q in CURRENCIES):
                 continue
             taken.add(name)
             names.append(name)
         return names
 
-    def _add_market(self, rng: random.Random, base: Asset, quote: Asset, generated: bool) -> None:
-        symbol = base.code + quote.code
-        if symbol in self.markets:
-            return
-        price = ROUNDING.divide(base.usd_ref, quote.usd_ref)
-        # About six significant digits of price, at most 8 decimals, and price * qty must stay
-        # within 8 decimals so every cost is exact (tick 0.01 x step 0.00001 for BTCUSDT).
-        price_decimals = min(8, max(0, 6 - price.adjusted()))
-        qty_decimals = min(8, max(0, base.usd_ref.adjusted() + 2))
-        if price_decimals + qty_decimals > 8:
-            price_decimals = max(min(8, max(0, 4 - price.adjusted())), 8 - qty_decimals)
-            qty_decimals = 8 - price_decimals
-        min_notional_usd = Decimal(5)
-        min_notional = quantize_down(ROUNDING.divide(min_notional_usd, quote.usd_ref), 8)
-        status = "BREAK" if generated and rng.randint(1, 100) <= 4 else "TRADING"
-        self.markets[symbol] = Market(
-            symbol=symbol,
-            base=base.code,
-            quote=quote.code,
-            status=status,
-            price_decimals=price_decimals,
-            qty_decimals=qty_decimals,
-            min_notional=min_notional,
-            margin=not generated and not quote.fiat,
-            trade_id_base=rng.randint(10**6, 4 * 10**9),
-            order_id_base=rng.randint(10**7, 4 * 10**10),
-        )
-
     def withdraw_fee(self, coin: str, network: str) -> Decimal:
-        """The network fee in coin units, rounded to two significant digits like Binance's table."""
+        """The network fee in coin units, rounded to two significant digits like exchanges' tables."""
         asset = self.assets[coin]
         usd = Decimal(_NETWORK_FEE_USD.get(network, _DEFAULT_FEE_USD))
         fee = ROUNDING.divide(usd, asset.usd_ref)
@@ -321,9 +253,6 @@ class Catalog:
 
     def confirmations(self, network: str) -> int:
         return _CONFIRMATIONS.get(network, 12)
-
-    def trading_markets(self) -> list[Market]:
-        return [m for m in self.market_list if m.status == "TRADING"]
 
 
 HOUR_MS = 3_600_000
@@ -337,7 +266,8 @@ class PriceOracle:
         self.catalog = catalog
         self._walks: dict[str, _Walk] = {}
         self._hourly: dict[str, dict[int, Decimal]] = {}
-        self._market_hourly: dict[str, dict[int, int]] = {}
+        # Keyed by (symbol, price decimals): two exchanges may list one pair with different ticks.
+        self._market_hourly: dict[tuple[str, int], dict[int, int]] = {}
 
     def usd(self, asset: str, rel_ms: int) -> Decimal:
         hour = rel_ms // HOUR_MS
@@ -361,9 +291,10 @@ class PriceOracle:
     def market_price(self, market: Market, rel_ms: int) -> int:
         """The market's price at rel_ms in ticks (integer multiples of the tick size), at least 1."""
         hour = rel_ms // HOUR_MS
-        cache = self._market_hourly.get(market.symbol)
+        key = (market.symbol, market.price_decimals)
+        cache = self._market_hourly.get(key)
         if cache is None:
-            cache = self._market_hourly[market.symbol] = {}
+            cache = self._market_hourly[key] = {}
         ticks = cache.get(hour)
         if ticks is None:
             ratio = ROUNDING.divide(self.usd(market.base, rel_ms), self.usd(market.quote, rel_ms))

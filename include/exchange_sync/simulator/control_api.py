@@ -1,13 +1,48 @@
 """The /_sim/ control API: ground truth, accounts, keys, account states, faults and settings.
 
-JSON in, JSON out, no authentication (the simulator is a local test double). Unknown accounts
-and keys answer 404, malformed bodies 400, both as {"error": message, "field": name}. Every
-mutating call persists the world when it has a state file. Amounts are canonical decimal strings
-(no exponent, no trailing zeros); ids are the exchange-native ids as strings.
+JSON in, JSON out, no authentication (the simulator is a local test double), the same for every
+registered exchange. Unknown accounts, keys and transfers answer 404, malformed bodies 400, both
+as {"error": message, "field": name}. Every mutating call persists the world when it has a state
+file. Amounts are canonical decimal strings (no exponent, no trailing zeros), never floats.
+
+Routes: GET /_sim/health; GET /_sim/exchanges (per exchange: prefix, permissions,
+read_permissions (a new key's default), stream_permissions, has_ledger, settles, rate_limits,
+costs); GET/POST /_sim/accounts (POST {"id", "exchange", "seed", "trades", "symbols",
+"deposits", "withdrawals", "days"}); GET /_sim/accounts/{id}; GET .../history; POST .../activity
+{"trades", "deposits", "withdrawals", "pending_deposits", "pending_withdrawals"}; POST
+.../transfers/{transfer_id} {"status": "ok"|"failed"|"canceled"} (a pending transfer reaches its
+final status now: a deposit is credited, a failed or canceled withdrawal refunded); POST
+.../status {"status"}; GET/POST .../keys (POST {"permissions" in the exchange's own names,
+"ip_allowlist", "expires_at"}); GET/PATCH /_sim/keys/{api_key}; POST /_sim/keys/{api_key}/
+revoke|delete|expire; POST /_sim/maintenance; GET/POST/DELETE /_sim/faults; GET/POST
+/_sim/ratelimit; GET/POST /_sim/clock; GET /_sim/requests?since=N; GET/POST /_sim/notifications.
+
+Ground truth (GET .../history) is what ccxt's unified parse of the account's exchange returns,
+so a warehouse filled through ccxt can be compared with it field by field:
+
+* trades (oldest first): `id` = Trade.id (Binance: the per-symbol trade id; Kraken: the txid,
+  TradesHistory's key), `order_id` = Trade.order, `symbol` = Trade.symbol (unified, BTC/USD),
+  `market_id` = the native market id (BTCUSDT, XXBTZUSD), `side`, `price`, `amount`, `cost`,
+  `fee` = Trade.fee.cost, `fee_currency` = Trade.fee.currency, `timestamp` = Trade.timestamp
+  (Kraken: int(float(time) * 1000) of its float seconds, as ccxt computes it), `is_maker`;
+* deposits and withdrawals (by creation time): `id` = Transaction.id (Binance id; Kraken refid),
+  `currency` (unified code), `amount`, `fee` = Transaction.fee.cost (None where ccxt has none),
+  `network` = Transaction.network, `address` = Transaction.address, `txid` = Transaction.txid,
+  `status` = Transaction.status, the CURRENT status exactly as ccxt's parse_transaction_status
+  maps the native one (ok, pending, failed, canceled; Kraken shows a canceled withdrawal as
+  Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp;
+* balances: {asset: {"free", "locked"}} = Balance[code].free / .used;
+* ledger (oldest first; [] for exchanges without a ledger stream): `id` = LedgerEntry.id,
+  `refid` = LedgerEntry.referenceId (the trade's txid, the transfer's refid), `type` = the
+  native type (Kraken: trade, deposit, withdrawal, staking; ccxt maps deposit/withdrawal to
+  "transaction"), `currency`, `amount` signed as the exchange shows it (ccxt: amount unsigned,
+  direction in/out), `fee` = LedgerEntry.fee.cost, `balance` = LedgerEntry.after,
+  `timestamp` = LedgerEntry.timestamp. Balances always equal sum(amount - fee) per asset.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import re
@@ -17,20 +52,11 @@ from typing import Any
 
 from aiohttp import web
 
-from exchange_sync.simulator.decimals import canonical
+from exchange_sync.simulator import truth
 from exchange_sync.simulator.faults import BAD_BODY_VARIANTS, FAULT_KINDS
-from exchange_sync.simulator.model import (
-    ACCOUNT_STATUSES,
-    PERMISSIONS,
-    Account,
-    AccountSpec,
-    Deposit,
-    Trade,
-    Withdrawal,
-)
-from exchange_sync.simulator.state import World, WorldError
+from exchange_sync.simulator.model import ACCOUNT_STATUSES, FINAL_STATUSES, Account, AccountSpec
+from exchange_sync.simulator.state import ACTIVITY_COUNTS, World, WorldError
 
-SUPPORTED_EXCHANGES = ("binance",)
 _ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -81,11 +107,12 @@ def _optional_str(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _permissions(body: dict[str, Any], default: list[str] | None) -> list[str]:
-    value = body.get("permissions", default)
-    if not isinstance(value, list) or any(p not in PERMISSIONS for p in value):
-        raise WorldError(400, f"permissions must be a list drawn from {list(PERMISSIONS)}", "permissions")
-    return sorted(set(value), key=PERMISSIONS.index)
+def _permissions(body: dict[str, Any], names: tuple[str, ...], default: tuple[str, ...] | None) -> list[str]:
+    """The key's permissions in its exchange's own names (GET /_sim/exchanges lists them)."""
+    value = body.get("permissions", None if default is None else list(default))
+    if not isinstance(value, list) or any(p not in names for p in value):
+        raise WorldError(400, f"permissions must be a list drawn from {list(names)}", "permissions")
+    return sorted(set(value), key=names.index)
 
 
 def _ip_allowlist(body: dict[str, Any]) -> list[str]:
@@ -124,11 +151,11 @@ def _expires_at(body: dict[str, Any]) -> int | None:
 # -- views ------------------------------------------------------------------------------------
 
 
-def account_view(account: Account) -> dict[str, Any]:
+def account_view(world: World, account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
         "exchange": account.exchange,
-        "uid": account.uid,
+        "uid": world.protocol(account.exchange).identity(account),
         "status": account.status,
         "counts": {
             "trades": account.trade_count(),
@@ -136,63 +163,7 @@ def account_view(account: Account) -> dict[str, Any]:
             "withdrawals": len(account.withdrawals),
         },
         "markets": list(account.markets),
-    }
-
-
-def trade_view(world: World, trade: Trade) -> dict[str, Any]:
-    market = world.catalog.markets[trade.symbol]
-    return {
-        "id": str(trade.id),
-        "order_id": str(trade.order_id),
-        "symbol": market.unified,
-        "market_id": market.symbol,
-        "side": "buy" if trade.is_buyer else "sell",
-        "price": canonical(trade.price),
-        "amount": canonical(trade.qty),
-        "cost": canonical(trade.quote_qty),
-        "fee": canonical(trade.commission),
-        "fee_currency": trade.commission_asset,
-        "timestamp": trade.time,
-        "is_maker": trade.is_maker,
-    }
-
-
-def _txid(txid: str) -> str:
-    # ccxt strips this prefix from Binance's internal transfers (binance.py parse_transaction).
-    return txid.removeprefix("Internal transfer ")
-
-
-def deposit_view(deposit: Deposit) -> dict[str, Any]:
-    return {
-        "id": deposit.id,
-        "currency": deposit.coin,
-        "amount": canonical(deposit.amount),
-        "network": deposit.network,
-        "address": deposit.address,
-        "txid": _txid(deposit.txid),
-        "status": "ok" if deposit.status == 1 else "pending",
-        "timestamp": deposit.time,
-    }
-
-
-def withdrawal_view(withdrawal: Withdrawal) -> dict[str, Any]:
-    return {
-        "id": withdrawal.id,
-        "currency": withdrawal.coin,
-        "amount": canonical(withdrawal.amount),
-        "fee": canonical(withdrawal.fee),
-        "network": withdrawal.network,
-        "address": withdrawal.address,
-        "txid": _txid(withdrawal.txid),
-        "status": "ok" if withdrawal.status == 6 else "pending",
-        "timestamp": withdrawal.time,
-    }
-
-
-def balances_view(world: World, account: Account) -> dict[str, dict[str, str]]:
-    return {
-        asset: {"free": canonical(free), "locked": canonical(locked)}
-        for asset, (free, locked) in sorted(world.balance_split(account).items())
+        "market_ids": [world.venue(account.exchange).markets[s].id for s in account.markets],
     }
 
 
@@ -221,7 +192,11 @@ def add_routes(app: web.Application, world: World) -> None:
 
     @routes.get("/_sim/accounts")
     async def list_accounts(request: web.Request) -> web.Response:
-        return _reply({"accounts": [account_view(a) for a in world.accounts.values()]})
+        return _reply({"accounts": [account_view(world, a) for a in world.accounts.values()]})
+
+    @routes.get("/_sim/exchanges")
+    async def exchanges(request: web.Request) -> web.Response:
+        return _reply({"exchanges": {name: p.describe(world) for name, p in world.protocols.items()}})
 
     @routes.post("/_sim/accounts")
     async def create_account(request: web.Request) -> web.Response:
@@ -230,8 +205,9 @@ def add_routes(app: web.Application, world: World) -> None:
         if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
             raise WorldError(400, "id must be 1-64 characters from A-Z a-z 0-9 _ . -", "id")
         exchange = body.get("exchange", "binance")
-        if exchange not in SUPPORTED_EXCHANGES:
-            raise WorldError(400, f"exchange must be one of {list(SUPPORTED_EXCHANGES)}", "exchange")
+        if not isinstance(exchange, str):
+            raise WorldError(400, "exchange must be a string", "exchange")
+        world.protocol(exchange)
         spec = AccountSpec(
             id=account_id,
             exchange=exchange,
@@ -246,43 +222,48 @@ def add_routes(app: web.Application, world: World) -> None:
             raise WorldError(
                 400, "an account with trades needs at least one deposit to fund them", "deposits"
             )
-        return _reply(account_view(world.add_account(spec)), 201)
+        return _reply(account_view(world, world.add_account(spec)), 201)
 
     @routes.get("/_sim/accounts/{account}")
     async def get_account(request: web.Request) -> web.Response:
-        return _reply(account_view(world.account(request.match_info["account"])))
+        return _reply(account_view(world, world.account(request.match_info["account"])))
 
     @routes.get("/_sim/accounts/{account}/history")
     async def history(request: web.Request) -> web.Response:
-        account = world.account(request.match_info["account"])
-        return _reply(
-            {
-                "trades": [trade_view(world, t) for t in account.all_trades()],
-                "deposits": [deposit_view(d) for d in account.deposits],
-                "withdrawals": [withdrawal_view(w) for w in account.withdrawals],
-                "balances": balances_view(world, account),
-            }
-        )
+        return _reply(truth.history(world, world.account(request.match_info["account"])))
 
     @routes.post("/_sim/accounts/{account}/activity")
     async def activity(request: web.Request) -> web.Response:
-        account_id = request.match_info["account"]
-        world.account(account_id)
+        account = world.account(request.match_info["account"])
         body = await _body(request)
+        limits = {name: 100_000 if name == "trades" else 10_000 for name in ACTIVITY_COUNTS}
         trades, deposits, withdrawals = world.add_activity(
-            account_id,
-            trades=_int(body, "trades", 0, 0, 100_000),
-            deposits=_int(body, "deposits", 0, 0, 10_000),
-            withdrawals=_int(body, "withdrawals", 0, 0, 10_000),
+            account.id, {name: _int(body, name, 0, 0, limit) for name, limit in limits.items()}
         )
+        # Events follow everything the account has, so a burst of calls can stamp them a little
+        # ahead of the clock: answer once they are in the past, as a real exchange's would be.
+        ahead_ms = account.last_event_time - world.now_ms()
+        if ahead_ms >= 0:
+            await asyncio.sleep(min(ahead_ms + 1, 120_000) / 1000)
+        protocol = world.protocol(account.exchange)
         return _reply(
             {
-                "trades": [trade_view(world, t) for t in trades],
-                "deposits": [deposit_view(d) for d in deposits],
-                "withdrawals": [withdrawal_view(w) for w in withdrawals],
+                "trades": [protocol.trade_truth(world, account, t) for t in trades],
+                "deposits": [protocol.transfer_truth(world, account, d) for d in deposits],
+                "withdrawals": [protocol.transfer_truth(world, account, w) for w in withdrawals],
             },
             201,
         )
+
+    @routes.post("/_sim/accounts/{account}/transfers/{transfer_id}")
+    async def settle_transfer(request: web.Request) -> web.Response:
+        account = world.account(request.match_info["account"])
+        body = await _body(request)
+        status = body.get("status")
+        if status not in FINAL_STATUSES:
+            raise WorldError(400, f"status must be one of {list(FINAL_STATUSES)}", "status")
+        transfer = world.settle(account.id, request.match_info["transfer_id"], status)
+        return _reply(world.protocol(account.exchange).transfer_truth(world, account, transfer))
 
     @routes.post("/_sim/accounts/{account}/status")
     async def set_status(request: web.Request) -> web.Response:
@@ -292,16 +273,15 @@ def add_routes(app: web.Application, world: World) -> None:
         status = body.get("status")
         if status not in ACCOUNT_STATUSES:
             raise WorldError(400, f"status must be one of {list(ACCOUNT_STATUSES)}", "status")
-        return _reply(account_view(world.set_status(account_id, status)))
+        return _reply(account_view(world, world.set_status(account_id, status)))
 
     @routes.post("/_sim/accounts/{account}/keys")
     async def create_key(request: web.Request) -> web.Response:
-        account_id = request.match_info["account"]
-        world.account(account_id)
+        account = world.account(request.match_info["account"])
+        protocol = world.protocol(account.exchange)
         body = await _body(request)
-        key = world.create_key(
-            account_id, _permissions(body, ["reading"]), _ip_allowlist(body), _expires_at(body)
-        )
+        permissions = _permissions(body, protocol.permissions, protocol.read_permissions)
+        key = world.create_key(account.id, permissions, _ip_allowlist(body), _expires_at(body))
         return _reply(
             {
                 "api_key": key.api_key,
@@ -347,7 +327,8 @@ def add_routes(app: web.Application, world: World) -> None:
         if unknown:
             raise WorldError(400, f"unknown field {sorted(unknown)[0]!r}", sorted(unknown)[0])
         if "permissions" in body:
-            key.permissions = _permissions(body, None)
+            protocol = world.protocol(world.account(key.account_id).exchange)
+            key.permissions = _permissions(body, protocol.permissions, None)
         if "ip_allowlist" in body:
             key.ip_allowlist = _ip_allowlist(body)
         if "expires_at" in body:

@@ -25,7 +25,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 SATOSHI = Decimal("1e-8")
 
-_PLACES = {places: Decimal(1).scaleb(-places) for places in range(0, 13)}
+_PLACES = {places: Decimal(1).scaleb(-places) for places in range(0, 25)}
 
 
 def quantum(places: int) -> Decimal:

@@ -1,5 +1,7 @@
 """Exchange-neutral middleware: request log, armed faults, maintenance mode and rate limits.
 
+It works the same for every registered exchange protocol (`protocols/`): the protocol tells it
+which request goes where (`cost`, `presented_key`) and supplies the exchange's own bodies.
 Middleware order, outermost first: request log -> faults -> maintenance -> rate limit -> route.
 A fault therefore fires before (and instead of) maintenance and rate limiting, and is logged.
 
@@ -32,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from exchange_sync.simulator.exchange_profile import ExchangeProfile
+from exchange_sync.simulator.protocol import ExchangeProtocol, RouteCost
+from exchange_sync.simulator.ratelimit import Bucket
 
 if TYPE_CHECKING:
     from exchange_sync.simulator.state import World
@@ -140,27 +143,32 @@ class FaultBook:
         return cleared
 
 
-def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any]:
-    def profile_for(path: str) -> ExchangeProfile | None:
-        for profile in profiles:
-            if path == profile.prefix or path.startswith(profile.prefix + "/"):
-                return profile
+def build_middlewares(world: World, protocols: list[ExchangeProtocol]) -> list[Any]:
+    def protocol_for(path: str) -> ExchangeProtocol | None:
+        for protocol in protocols:
+            if path == protocol.prefix or path.startswith(protocol.prefix + "/"):
+                return protocol
         return None
 
     @web.middleware
     async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
-        profile = profile_for(request.path)
-        if profile is None:
+        protocol = protocol_for(request.path)
+        if protocol is None:
             return await handler(request)
-        account, key_prefix = profile.resolve_account(request)
-        request["sim.profile"] = profile
+        api_key = protocol.presented_key(request)
+        key = world.keys.get(api_key) if api_key else None
+        account = key.account_id if key is not None else None
+        request["sim.protocol"] = protocol
         request["sim.account"] = account
+        request["sim.api_key"] = api_key
         request["sim.weight"] = 0
         request["sim.fault"] = None
         status: int | None = 500
+        refused = True
         try:
             response = await handler(request)
             status = None if request["sim.fault"] == "drop" else response.status
+            refused = status is None or protocol.refused(response)
             return response
         except web.HTTPException as exc:
             status = exc.status
@@ -171,16 +179,17 @@ def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any
                 method=request.method,
                 path=request.path,
                 account=account,
-                api_key_prefix=key_prefix,
+                api_key_prefix=api_key[:8] if api_key else None,
                 status=status,
                 weight=request["sim.weight"],
                 fault=request["sim.fault"],
+                refused=refused,
             )
 
     @web.middleware
     async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-        profile: ExchangeProfile | None = request.get("sim.profile")
-        if profile is None:
+        protocol: ExchangeProtocol | None = request.get("sim.protocol")
+        if protocol is None:
             return await handler(request)
         fault = world.faults.take(request.path, request["sim.account"])
         if fault is None:
@@ -192,10 +201,10 @@ def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any
         if fault.kind == "http_5xx":
             if fault.body is not None:
                 return web.Response(status=fault.status, text=fault.body, content_type="text/plain")
-            return profile.server_error_response(fault.status)
+            return protocol.server_error_response(fault.status)
         if fault.kind == "rate_limit":
-            bucket = profile.buckets[0]
-            return profile.rate_limited_response(bucket, world.ratelimit.limit(bucket), fault.retry_after)
+            bucket = protocol.buckets[0]
+            return protocol.rate_limited_response(bucket, world.ratelimit.limit(bucket), fault.retry_after)
         if fault.kind == "bad_body":
             return await _bad_body(fault.variant, request, handler)
         if fault.kind == "drop":
@@ -215,34 +224,47 @@ def build_middlewares(world: World, profiles: list[ExchangeProfile]) -> list[Any
 
     @web.middleware
     async def maintenance(request: web.Request, handler: Handler) -> web.StreamResponse:
-        profile: ExchangeProfile | None = request.get("sim.profile")
-        if profile is not None and world.maintenance and not profile.maintenance_exempt(request):
-            return profile.maintenance_response()
+        protocol: ExchangeProtocol | None = request.get("sim.protocol")
+        if protocol is not None and world.maintenance and not protocol.maintenance_exempt(request):
+            return protocol.maintenance_response()
         return await handler(request)
+
+    def scope_key(request: web.Request, bucket: Bucket, cost: RouteCost) -> str:
+        """Who a bucket counts: the caller's IP, the key's account or the key (IP when unknown)."""
+        ip = f"ip:{request.remote or 'unknown'}"
+        if bucket.scope == "account":
+            who = f"account:{request['sim.account']}" if request["sim.account"] else ip
+        elif bucket.scope == "key":
+            who = f"key:{request['sim.api_key']}" if request["sim.api_key"] else ip
+        else:
+            who = ip
+        return f"{who}:{cost.route}" if getattr(bucket, "per_route", False) else who
 
     @web.middleware
     async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        profile: ExchangeProfile | None = request.get("sim.profile")
-        if profile is None:
+        protocol: ExchangeProtocol | None = request.get("sim.protocol")
+        if protocol is None:
             return await handler(request)
-        ip = request.remote or "unknown"
         now = world.now_ms()
-        banned_until = world.limiter.banned_until(ip, now)
-        if banned_until is not None and world.ratelimit.enabled:
-            return profile.banned_response(banned_until, _seconds_until(banned_until, now))
-        cost = profile.cost(request)
+        cost = protocol.cost(request)
+        charges = [(scope_key(request, bucket, cost), bucket) for bucket in cost.buckets]
+        if world.ratelimit.enabled:
+            for who, bucket in charges:
+                until = world.limiter.banned_until(who, bucket, now)
+                if until is not None:
+                    return protocol.banned_response(bucket, until, _seconds_until(until, now))
         request["sim.weight"] = cost.weight
-        verdict = world.limiter.charge(ip, cost.buckets, cost.weight, now, world.ratelimit)
-        if verdict.banned_until is not None:
+        verdict = world.limiter.charge(charges, cost.weight, now, world.ratelimit)
+        if verdict.banned_until is not None and verdict.rejected_by is not None:
             until = verdict.banned_until
-            response = profile.banned_response(until, _seconds_until(until, now))
+            response = protocol.banned_response(verdict.rejected_by, until, _seconds_until(until, now))
         elif verdict.rejected_by is not None:
             bucket, limit = verdict.rejected_by, verdict.limit
-            response = profile.rate_limited_response(bucket, limit, verdict.retry_after_s)
+            response = protocol.rate_limited_response(bucket, limit, verdict.retry_after_s)
         else:
             response = await handler(request)
         for bucket in cost.buckets:
-            if not response.prepared:
+            if bucket.header and not response.prepared and bucket.name in verdict.used:
                 response.headers[bucket.header] = str(verdict.used[bucket.name])
         return response
 

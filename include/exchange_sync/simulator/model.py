@@ -1,48 +1,55 @@
-"""The simulated world's records: assets, markets, accounts, API keys and account history.
+"""The simulated world's exchange-neutral records: assets, markets, accounts, API keys and history.
 
-Records are exchange-neutral where they can be (a trade is a trade); the exchange modules
-(`binance_api`) decide how they look on the wire. Amounts are `Decimal`, times are epoch ms.
+Nothing here knows a wire format. Asset codes are ccxt's unified codes (BTC, DOGE, USD), markets
+are keyed by unified symbols (BTC/USD); each exchange's protocol package (`protocols/<name>/`)
+decides how a record looks on its wire (ids, codes, statuses, field names). Amounts are
+`Decimal`, times are epoch ms.
+
+An account's history is its trades (per market, for paging), its transfers (deposits and
+withdrawals, whose status can change later), its rewards, and the journal: every balance change
+in the order it happened, from which the ledger (`ledger.py`) and the balances follow.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 ACCOUNT_STATUSES = ("active", "suspended", "closed")
 KEY_STATES = ("active", "revoked", "deleted")
-PERMISSIONS = ("reading", "spot_trading", "withdrawals")
+TRANSFER_KINDS = ("deposit", "withdrawal")
+TRANSFER_STATUSES = ("pending", "ok", "failed", "canceled")
+FINAL_STATUSES = ("ok", "failed", "canceled")
 
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    code: str
+    code: str  # ccxt unified code
     name: str
     usd_ref: Decimal  # reference USD price at the anchor; prices wander around it over time
     networks: tuple[str, ...]  # empty for fiat, which never moves through crypto networks
     fiat: bool
-    stable: bool  # pegged to 1 USD: no price walk
+    stable: bool  # pegged: no price walk
     generated: bool = False  # a made-up ticker rather than a real one
 
 
 @dataclass(frozen=True, slots=True)
 class Market:
-    symbol: str  # exchange-native id, e.g. "BTCUSDT"
+    """A market one exchange lists (each exchange has its own Market objects)."""
+
+    symbol: str  # unified, e.g. "BTC/USDT": the domain's key
+    id: str  # the exchange-native id, e.g. "BTCUSDT" or "XXBTZUSD"
     base: str
     quote: str
-    status: str  # "TRADING" or "BREAK" (delisted/halted)
+    active: bool  # False: delisted or halted (Binance "BREAK")
     price_decimals: int
     qty_decimals: int
     min_notional: Decimal
     margin: bool
-    trade_id_base: int  # per-symbol offset so ids look like a busy exchange's, not 1, 2, 3
-    order_id_base: int
-
-    @property
-    def unified(self) -> str:
-        return f"{self.base}/{self.quote}"
+    order_id_base: int  # per-market offset so order ids look like a busy exchange's
 
     @property
     def tick(self) -> Decimal:
@@ -58,11 +65,13 @@ class ApiKey:
     api_key: str
     secret: str
     account_id: str
-    permissions: list[str]
+    permissions: list[str]  # in the exchange's own vocabulary (GET /_sim/exchanges lists it)
     ip_allowlist: list[str]
     expires_at: int | None
     state: str
     created_at: int
+    last_nonce: int = 0  # nonce-checking exchanges (Kraken): the highest nonce accepted
+    last_used: int | None = None
 
     def expired(self, now_ms: int) -> bool:
         return self.expires_at is not None and now_ms >= self.expires_at
@@ -83,79 +92,87 @@ class ApiKey:
 
 @dataclass(slots=True)
 class Trade:
-    symbol: str
-    id: int
-    order_id: int
+    symbol: str  # unified market symbol
+    seq: int  # per-market counter value: increases with time, unique within the market
+    order_seq: int  # the order's number: fills of one order share it
     price: Decimal
     qty: Decimal
-    quote_qty: Decimal
-    commission: Decimal
-    commission_asset: str
+    cost: Decimal  # quote amount, rounded down to what the exchange books for the quote asset
+    fee: Decimal
+    fee_asset: str
     time: int
+    sub: int  # 0..9999: sub-millisecond part for exchanges with finer clocks (Kraken)
     is_buyer: bool
     is_maker: bool
-    rendered: bytes | None = None  # cached wire form; trades never change once created
+    rendered: Any = None  # the protocol's cached wire form; trades never change once created
 
 
 @dataclass(slots=True)
-class Deposit:
-    id: str
-    coin: str
-    network: str
-    amount: Decimal
-    address: str
-    address_tag: str
-    txid: str
-    time: int
-    status: int
-    transfer_type: int  # 1 = internal transfer between exchange users, 0 = on-chain
-    confirm_times: str
-    unlock_confirm: int
-    wallet_type: int
+class Transfer:
+    """A deposit or a withdrawal. Deposits credit the balance only once `ok`; withdrawals debit it
+    when requested and are refunded when they end failed or canceled."""
 
-
-@dataclass(slots=True)
-class Withdrawal:
-    id: str
-    coin: str
-    network: str
+    kind: str  # "deposit" | "withdrawal"
+    key: int  # per-account, per-kind unique number the protocols derive native ids from
+    asset: str
+    network: str  # "" for fiat (bank transfer)
     amount: Decimal
     fee: Decimal
     address: str
-    address_tag: str
+    tag: str
     txid: str
-    time: int  # applyTime; whole seconds because the wire format has second resolution
-    complete_time: int
-    status: int
-    transfer_type: int
-    info: str
-    confirm_no: int
-    wallet_type: int
-    tx_key: str
+    internal: bool  # between two users of the same exchange, not on-chain
+    time: int  # when it was made (whole seconds: several wire formats have second resolution)
+    status: str = "ok"
+    resolved_at: int | None = None  # when it reached its final status (None while pending)
+    confirmations: int = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+@dataclass(slots=True)
+class Reward:
+    """A staking reward: a credit that only the ledger shows."""
+
+    key: int
+    asset: str
+    amount: Decimal
+    time: int
+
+
+# What a journal entry did, in the order it happened: (time, kind, record).
+# kinds: "trade", "deposit" (credited), "withdrawal" (debited), "refund" (a failed or canceled
+# withdrawal given back), "reward".
+JournalEntry = tuple[int, str, Any]
 
 
 class SymbolTrades:
-    """One account's trades in one symbol, ascending by id (and therefore by time)."""
+    """One account's trades in one market, ascending by seq (and therefore by time)."""
 
-    __slots__ = ("ids", "times", "trades")
+    __slots__ = ("seqs", "times", "trades")
 
     def __init__(self) -> None:
         self.trades: list[Trade] = []
-        self.ids: list[int] = []
+        self.seqs: list[int] = []
         self.times: list[int] = []
 
     def append(self, trade: Trade) -> None:
-        if self.ids and trade.id <= self.ids[-1]:
-            raise ValueError(f"trade id {trade.id} does not follow {self.ids[-1]} in {trade.symbol}")
+        if self.seqs and trade.seq <= self.seqs[-1]:
+            raise ValueError(f"trade {trade.seq} does not follow {self.seqs[-1]} in {trade.symbol}")
         self.trades.append(trade)
-        self.ids.append(trade.id)
+        self.seqs.append(trade.seq)
         self.times.append(trade.time)
 
     def __len__(self) -> int:
         return len(self.trades)
 
-    def from_id(self, from_id: int, limit: int) -> list[Trade]:
-        start = bisect.bisect_left(self.ids, from_id)
+    def truncate(self, keep: int) -> None:
+        del self.trades[keep:], self.seqs[keep:], self.times[keep:]
+
+    def from_seq(self, from_seq: int, limit: int) -> list[Trade]:
+        start = bisect.bisect_left(self.seqs, from_seq)
         return self.trades[start : start + limit]
 
     def between(self, start_time: int | None, end_time: int | None, limit: int) -> list[Trade]:
@@ -179,8 +196,8 @@ class AccountSpec:
     deposits: int
     withdrawals: int
     days: int
-    must_trade: tuple[str, ...] = ()  # market ids the account always trades (default accounts)
-    bnb_fees: bool | None = None  # pays commissions in BNB when it can; None: decided by the seed
+    must_trade: tuple[str, ...] = ()  # unified symbols the account always trades (default accounts)
+    discount_fees: bool | None = None  # pays fees in the exchange's fee token (BNB); None: seeded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -193,7 +210,7 @@ class AccountSpec:
             "withdrawals": self.withdrawals,
             "days": self.days,
             "must_trade": list(self.must_trade),
-            "bnb_fees": self.bnb_fees,
+            "discount_fees": self.discount_fees,
         }
 
     @classmethod
@@ -208,7 +225,7 @@ class AccountSpec:
             withdrawals=int(data["withdrawals"]),
             days=int(data["days"]),
             must_trade=tuple(data.get("must_trade", ())),
-            bnb_fees=data.get("bnb_fees"),
+            discount_fees=data.get("discount_fees"),
         )
 
 
@@ -220,21 +237,43 @@ class Account:
     slot: int  # small per-account number mixed into ids so two accounts never mint the same one
     spec: AccountSpec
     status: str = "active"
-    markets: list[str] = field(default_factory=list)
+    markets: list[str] = field(default_factory=list)  # unified symbols
     trades: dict[str, SymbolTrades] = field(default_factory=dict)
-    deposits: list[Deposit] = field(default_factory=list)
-    withdrawals: list[Withdrawal] = field(default_factory=list)
+    deposits: list[Transfer] = field(default_factory=list)
+    withdrawals: list[Transfer] = field(default_factory=list)
+    rewards: list[Reward] = field(default_factory=list)
+    journal: list[JournalEntry] = field(default_factory=list)
     balances: dict[str, Decimal] = field(default_factory=dict)  # totals (free + locked)
     primary_quote: str = "USDT"
-    pays_fees_in_bnb: bool = False
+    pays_discount_fees: bool = False
     last_event_time: int = 0
-    update_time: int = 0  # last balance change, as api/v3/account reports it
+    update_time: int = 0  # last balance change
     activity_batches: int = 0
+    version: int = 0  # bumped on every change; derived views are cached per version
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _cache_version: int = -1
 
     def trade_count(self) -> int:
         return sum(len(t) for t in self.trades.values())
 
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """A derived view (merged trades, the ledger, id indexes), rebuilt after any change."""
+        if self._cache_version != self.version:
+            self._cache.clear()
+            self._cache_version = self.version
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
     def all_trades(self) -> list[Trade]:
-        merged = [t for per_symbol in self.trades.values() for t in per_symbol.trades]
-        merged.sort(key=lambda t: (t.time, t.symbol, t.id))
-        return merged
+        """Every trade, oldest first (fills of one moment in market order, then by seq)."""
+
+        def merge() -> list[Trade]:
+            merged = [t for per_symbol in self.trades.values() for t in per_symbol.trades]
+            merged.sort(key=lambda t: (t.time, t.sub, t.symbol, t.seq))
+            return merged
+
+        return self.cached("all_trades", merge)
+
+    def transfers(self, kind: str) -> list[Transfer]:
+        return self.deposits if kind == "deposit" else self.withdrawals

@@ -2,7 +2,8 @@
 
 Only exchange routes are logged (never the /_sim/ control API), and only what identifies a
 request: method, path without the query string (which carries signatures), the account resolved
-from the API key, the first 8 characters of the key, the HTTP status and the request weight.
+from the API key, the first 8 characters of the key, the HTTP status, whether the exchange refused
+the request (an error status, or an error inside a 200 as Kraken sends it) and the request weight.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class LoggedRequest:
     status: int | None  # None: the connection was dropped without a response
     weight: int
     fault: str | None
+    refused: bool = False  # the answer was an error (a status >= 400, or Kraken's error list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class LoggedRequest:
             "status": self.status,
             "weight": self.weight,
             "fault": self.fault,
+            "refused": self.refused,
         }
 
 

@@ -2,7 +2,8 @@
 
 Prints exactly one line once it accepts connections, `simulator listening on http://HOST:PORT`
 (with the real port when started with --port 0), and serves until SIGINT/SIGTERM. The aiohttp
-access log stays off: Binance query strings carry signatures, which must never reach a log.
+access log stays off: request lines carry signatures (Binance query strings), which must never
+reach a log.
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ from pathlib import Path
 
 from aiohttp import web
 
-from exchange_sync.simulator import binance_api, control_api
+from exchange_sync.simulator import control_api
 from exchange_sync.simulator.faults import build_middlewares
 from exchange_sync.simulator.state import World, WorldError
 
 
 def create_app(world: World) -> web.Application:
-    """The aiohttp application serving `world`: exchange routes under their prefixes, /_sim/ control."""
+    """The aiohttp application serving `world`: each registered exchange's routes under its prefix,
+    the /_sim/ control API."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
-    profiles = [binance_api.add_routes(app, world)]
+    protocols = list(world.protocols.values())
+    for protocol in protocols:
+        protocol.add_routes(app, world)
     control_api.add_routes(app, world)
-    app.middlewares.extend([*build_middlewares(world, profiles), control_api.world_errors])
+    app.middlewares.extend([*build_middlewares(world, protocols), control_api.world_errors])
     app["world"] = world
     return app
 
@@ -74,7 +78,8 @@ def serve(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m exchange_sync.simulator",
-        description="Exchange simulator: Binance's spot REST API under /binance, control API under /_sim/.",
+        description="Exchange simulator: Binance spot under /binance, Kraken spot under /kraken, "
+        "control API under /_sim/.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port, 0 for any free one (default 8765)")

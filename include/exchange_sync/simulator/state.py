@@ -1,10 +1,12 @@
 """The in-memory simulated world, and its persistence to a state file.
 
-One aiohttp event loop owns the world, so handlers mutate it without locks. What is persisted
-(atomically, after every mutating control call) is only what cannot be regenerated from the seed:
-seed, size and anchor, the specs of created accounts, API keys, account statuses, the items added
-by activity calls, and the maintenance / clock / rate-limit settings. Faults and the request log
-are transient. The state file holds simulator API secrets: keep it out of logs.
+One aiohttp event loop owns the world, so handlers mutate it without locks. The world holds the
+exchange-neutral accounts of every registered exchange (`protocols/`), each generated on its
+exchange's venue. What is persisted (atomically, after every mutating control call) is only what
+cannot be regenerated from the seed: seed, size and anchor, the specs of created accounts, API
+keys, account statuses, what activity and settle calls booked (in booking order), and the
+maintenance / clock / rate-limit settings. Faults and the request log are transient. The state
+file holds simulator API secrets: keep it out of logs.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import secrets
-import string
 import tempfile
 import time
 from decimal import Decimal
@@ -23,21 +23,23 @@ from typing import Any
 from exchange_sync.simulator.catalog import Catalog, PriceOracle
 from exchange_sync.simulator.decimals import ZERO, divide_down, sub
 from exchange_sync.simulator.faults import FaultBook
-from exchange_sync.simulator.model import Account, AccountSpec, ApiKey, Deposit, Trade, Withdrawal
+from exchange_sync.simulator.model import Account, AccountSpec, ApiKey, Trade, Transfer
+from exchange_sync.simulator.protocol import ExchangeProtocol
+from exchange_sync.simulator.protocols import registered
 from exchange_sync.simulator.ratelimit import RateLimiter, RateLimitSettings
 from exchange_sync.simulator.request_log import RequestLog
 from exchange_sync.simulator.seed import (
     GenerationError,
-    apply_deposit,
-    apply_trade,
-    apply_withdrawal,
     default_specs,
     generate_account,
     generate_activity,
+    replay,
+    settle_transfer,
 )
+from exchange_sync.simulator.venue import Venue
 
-STATE_VERSION = 1
-_KEY_ALPHABET = string.ascii_letters + string.digits
+STATE_VERSION = 2
+ACTIVITY_COUNTS = ("trades", "deposits", "withdrawals", "pending_deposits", "pending_withdrawals")
 
 
 class WorldError(Exception):
@@ -61,9 +63,12 @@ class World:
         self.state_file = state_file
         self.catalog = Catalog(seed)
         self.oracle = PriceOracle(self.catalog)
+        self.protocols: dict[str, ExchangeProtocol] = registered()
+        self._venues: dict[str, Venue] = {}
         self.accounts: dict[str, Account] = {}
         self.created_specs: list[AccountSpec] = []
-        self.activity: dict[str, list[dict[str, Any]]] = {}  # persisted items added per account
+        # Per account, one batch per activity or settle call: {"call": name, "ops": booked ops}.
+        self.activity: dict[str, list[dict[str, Any]]] = {}
         self.keys: dict[str, ApiKey] = {}
         self.maintenance = False
         self.clock_offset_ms = 0
@@ -71,7 +76,26 @@ class World:
         self.limiter = RateLimiter()
         self.faults = FaultBook()
         self.requests = RequestLog()
-        self.cache: dict[str, Any] = {}  # exchange modules' serialized constants (exchangeInfo, ...)
+        self.cache: dict[str, Any] = {}  # protocols' serialized constants (exchangeInfo, AssetPairs)
+
+    # -- exchanges -----------------------------------------------------------------------------
+
+    def protocol(self, exchange: str) -> ExchangeProtocol:
+        protocol = self.protocols.get(exchange)
+        if protocol is None:
+            raise WorldError(400, f"exchange must be one of {list(self.protocols)}", "exchange")
+        return protocol
+
+    def venue(self, exchange: str) -> Venue:
+        """What the exchange lists in this world (built on first use: each is its own catalog)."""
+        venue = self._venues.get(exchange)
+        if venue is None:
+            venue = self._venues[exchange] = self.protocol(exchange).build_venue(self.catalog, self.seed)
+        return venue
+
+    def _generate(self, spec: AccountSpec) -> Account:
+        venue = self.venue(spec.exchange)
+        return generate_account(spec, venue, self.catalog, self.oracle, self.seed, self.anchor_ms)
 
     # -- construction --------------------------------------------------------------------------
 
@@ -89,34 +113,33 @@ class World:
 
     @classmethod
     def generate(cls, seed: int, size: float, anchor_ms: int, state_file: Path | None = None) -> World:
-        """A fresh world with the default accounts (alice, bob, carol)."""
+        """A fresh world with the default accounts (alice, bob, carol on Binance, dave on Kraken)."""
         world = cls(seed, size, anchor_ms, state_file)
         for spec in default_specs(size):
-            world.accounts[spec.id] = generate_account(
-                spec, world.catalog, world.oracle, seed, world.anchor_ms
-            )
+            world.accounts[spec.id] = world._generate(spec)
         return world
 
     @classmethod
     def _load(cls, path: Path) -> World:
         data = json.loads(path.read_text())
         if data.get("version") != STATE_VERSION:
-            raise WorldError(500, f"state file {path} has unsupported version {data.get('version')!r}")
-        world = cls(int(data["seed"]), float(data["size"]), int(data["anchor_ms"]), path)
-        for spec in default_specs(world.size):
-            world.accounts[spec.id] = generate_account(
-                spec, world.catalog, world.oracle, world.seed, world.anchor_ms
+            raise WorldError(
+                500,
+                f"state file {path} has unsupported version {data.get('version')!r} "
+                f"(this simulator writes {STATE_VERSION}); delete it to start a new world",
             )
+        world = cls.generate(int(data["seed"]), float(data["size"]), int(data["anchor_ms"]), path)
         for raw in data.get("created_accounts", []):
             spec = AccountSpec.from_json(raw)
             world.created_specs.append(spec)
-            world.accounts[spec.id] = generate_account(
-                spec, world.catalog, world.oracle, world.seed, world.anchor_ms
-            )
+            world.accounts[spec.id] = world._generate(spec)
         for account_id, batches in data.get("activity", {}).items():
             account = world.accounts[account_id]
+            venue = world.venue(account.exchange)
             for batch in batches:
-                world._replay(account, batch)
+                if batch["call"] == "activity":
+                    account.activity_batches += 1  # the next batch's seed depends on the count
+                replay(account, venue, batch["ops"])
             world.activity[account_id] = batches
         for account_id, status in data.get("account_status", {}).items():
             world.accounts[account_id].status = status
@@ -132,16 +155,6 @@ class World:
             overrides={k: int(v) for k, v in limits.get("overrides", {}).items()},
         )
         return world
-
-    def _replay(self, account: Account, batch: dict[str, Any]) -> None:
-        account.activity_batches += 1
-        for raw in batch.get("deposits", []):
-            apply_deposit(account, _load_item(Deposit, raw))
-        for raw in batch.get("trades", []):
-            trade = _load_item(Trade, raw)
-            apply_trade(account, trade, self.catalog.markets[trade.symbol])
-        for raw in batch.get("withdrawals", []):
-            apply_withdrawal(account, _load_item(Withdrawal, raw))
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -196,10 +209,11 @@ class World:
         return account
 
     def add_account(self, spec: AccountSpec) -> Account:
+        self.protocol(spec.exchange)
         if spec.id in self.accounts:
             raise WorldError(409, f"account {spec.id!r} already exists", "id")
         try:
-            account = generate_account(spec, self.catalog, self.oracle, self.seed, self.anchor_ms)
+            account = self._generate(spec)
         except GenerationError as exc:
             raise WorldError(400, str(exc), exc.field) from None
         self.accounts[spec.id] = account
@@ -214,56 +228,87 @@ class World:
         return account
 
     def add_activity(
-        self, account_id: str, trades: int, deposits: int, withdrawals: int
-    ) -> tuple[list[Trade], list[Deposit], list[Withdrawal]]:
+        self, account_id: str, counts: dict[str, int]
+    ) -> tuple[list[Trade], list[Transfer], list[Transfer]]:
+        """New trades and transfers now; `counts` by ACTIVITY_COUNTS (missing ones are 0)."""
         account = self.account(account_id)
         snapshot = _Snapshot(account)
+        ops: list[dict[str, Any]] = []
         try:
             made = generate_activity(
                 account,
+                self.venue(account.exchange),
                 self.catalog,
                 self.oracle,
                 self.seed,
                 self.anchor_ms,
                 self.now_ms(),
-                trades,
-                deposits,
-                withdrawals,
+                {name: counts.get(name, 0) for name in ACTIVITY_COUNTS},
+                ops,
             )
         except GenerationError as exc:
             snapshot.restore(account)
             raise WorldError(409, str(exc), exc.field) from None
-        new_trades, new_deposits, new_withdrawals = made
-        self.activity.setdefault(account_id, []).append(
-            {
-                "trades": [_dump_item(t) for t in new_trades],
-                "deposits": [_dump_item(d) for d in new_deposits],
-                "withdrawals": [_dump_item(w) for w in new_withdrawals],
-            }
-        )
+        self.activity.setdefault(account_id, []).append({"call": "activity", "ops": ops})
         self.save()
         return made
+
+    def find_transfer(self, account: Account, transfer_id: str) -> Transfer:
+        """A transfer by the exchange-native id the ground truth shows."""
+        protocol = self.protocol(account.exchange)
+
+        def index() -> dict[str, Transfer]:
+            return {
+                protocol.transfer_id(self, account, t): t for t in [*account.deposits, *account.withdrawals]
+            }
+
+        transfer = account.cached("transfers_by_id", index).get(transfer_id)
+        if transfer is None:
+            raise WorldError(404, f"unknown transfer {transfer_id!r} in account {account.id!r}", "transfer")
+        return transfer
+
+    def settle(self, account_id: str, transfer_id: str, status: str) -> Transfer:
+        """A pending transfer reaches `status` now, with its balance effect."""
+        account = self.account(account_id)
+        transfer = self.find_transfer(account, transfer_id)
+        if not transfer.pending:
+            raise WorldError(409, f"transfer {transfer_id!r} is already {transfer.status}", "status")
+        allowed = self.protocol(account.exchange).settles[transfer.kind]
+        if status not in allowed:
+            raise WorldError(400, f"a {account.exchange} {transfer.kind} can end {list(allowed)}", "status")
+        when = max(self.now_ms(), account.last_event_time + 1)
+        settle_transfer(account, transfer, status, when)
+        op = {"op": "settle", "kind": transfer.kind, "key": transfer.key, "status": status, "time": when}
+        self.activity.setdefault(account_id, []).append({"call": "settle", "ops": [op]})
+        self.save()
+        return transfer
 
     def balance_split(self, account: Account) -> dict[str, tuple[Decimal, Decimal]]:
         """(free, locked) per asset with a non-zero total. A tenth of the primary quote asset is
         held by an (unlisted) open order, so free and locked both carry information."""
         split: dict[str, tuple[Decimal, Decimal]] = {}
+        places = self.venue(account.exchange).places_of(account.primary_quote)
         for asset, total in account.balances.items():
             if total == 0:
                 continue
-            locked = divide_down(total, Decimal(10), 8) if asset == account.primary_quote else ZERO
+            locked = divide_down(total, Decimal(10), places) if asset == account.primary_quote else ZERO
             split[asset] = (sub(total, locked), locked)
         return split
 
     # -- keys ----------------------------------------------------------------------------------
 
     def create_key(
-        self, account_id: str, permissions: list[str], ip_allowlist: list[str], expires_at: int | None
+        self,
+        account_id: str,
+        permissions: list[str],
+        ip_allowlist: list[str],
+        expires_at: int | None,
     ) -> ApiKey:
-        self.account(account_id)
+        account = self.account(account_id)
+        api_key, secret = self.protocol(account.exchange).mint_key()
         key = ApiKey(
-            api_key="".join(secrets.choice(_KEY_ALPHABET) for _ in range(64)),
-            secret="".join(secrets.choice(_KEY_ALPHABET) for _ in range(64)),
+            api_key=api_key,
+            secret=secret,
             account_id=account_id,
             permissions=permissions,
             ip_allowlist=ip_allowlist,
@@ -283,48 +328,27 @@ class World:
 
 
 class _Snapshot:
-    """Enough of an account to undo a half-generated activity batch."""
+    """Enough of an account to undo a half-generated activity batch (which only appends)."""
 
     def __init__(self, account: Account):
         self.balances = dict(account.balances)
         self.trade_lengths = {symbol: len(t) for symbol, t in account.trades.items()}
-        self.deposits = len(account.deposits)
-        self.withdrawals = len(account.withdrawals)
-        self.last_event_time = account.last_event_time
-        self.update_time = account.update_time
+        self.lengths = (len(account.deposits), len(account.withdrawals), len(account.rewards))
+        self.journal = len(account.journal)
+        self.times = (account.last_event_time, account.update_time)
         self.batches = account.activity_batches
 
     def restore(self, account: Account) -> None:
         account.balances = self.balances
         for symbol in list(account.trades):
             keep = self.trade_lengths.get(symbol, 0)
-            per_symbol = account.trades[symbol]
             if keep == 0:
                 del account.trades[symbol]
-                continue
-            del per_symbol.trades[keep:], per_symbol.ids[keep:], per_symbol.times[keep:]
-        del account.deposits[self.deposits :]
-        del account.withdrawals[self.withdrawals :]
-        account.last_event_time = self.last_event_time
-        account.update_time = self.update_time
+            else:
+                account.trades[symbol].truncate(keep)
+        deposits, withdrawals, rewards = self.lengths
+        del account.deposits[deposits:], account.withdrawals[withdrawals:], account.rewards[rewards:]
+        del account.journal[self.journal :]
+        account.last_event_time, account.update_time = self.times
         account.activity_batches = self.batches
-
-
-def _dump_item(item: Trade | Deposit | Withdrawal) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(item):
-        if f.name == "rendered":
-            continue
-        value = getattr(item, f.name)
-        out[f.name] = str(value) if isinstance(value, Decimal) else value
-    return out
-
-
-def _load_item(cls: type, raw: dict[str, Any]) -> Any:
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name == "rendered":
-            continue
-        value = raw[f.name]
-        kwargs[f.name] = Decimal(value) if f.type in ("Decimal", Decimal) else value
-    return cls(**kwargs)
+        account.version += 1

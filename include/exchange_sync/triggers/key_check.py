@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from exchange_sync.diagnosis.classify import classify
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.hooks.ccxt import Credentials, build_client
-from exchange_sync.profiles import get_profile
+from exchange_sync.profiles import get_profile, identity_in
 
 VALID, WRONG_ACCOUNT, REJECTED = "valid", "wrong_account", "rejected"
 # The exchange could not say (rate limit, outage, a body that is not an answer): ask again later.
@@ -24,11 +23,17 @@ class KeyCheck:
 
 
 async def check_keys(credentials: Credentials, expected_uid: str | None) -> KeyCheck:
-    """One authenticated read (the balance) with these keys; says whose account they open."""
+    """One authenticated read (the balance) with these keys, and whose account they open (the
+    balance answer says on Binance; Kraken needs GetApiKeyInfo, which needs no permission)."""
     profile = get_profile(credentials.exchange)
     client = build_client(credentials, asynchronous=True)
     try:
         balance = await client.fetch_balance()
+        identity = profile.identity
+        answer = balance
+        if identity is not None and identity.method != "fetch_balance":
+            answer = await getattr(client, identity.method)({})
+        uid = identity_in(identity, answer) if identity is not None else None
     except Exception as exc:
         failure = Failure.from_exception(credentials.exchange, exc, client)
         diagnosis = classify(failure.exchange, failure.http_status, failure.body, error=exc)
@@ -36,12 +41,6 @@ async def check_keys(credentials: Credentials, expected_uid: str | None) -> KeyC
         return KeyCheck(outcome, cause=diagnosis.cause, detail=diagnosis.title)
     finally:
         await client.close()
-    uid = _uid(balance, profile.account_uid_field)
     if expected_uid and uid and uid != expected_uid:
         return KeyCheck(WRONG_ACCOUNT, exchange_uid=uid, detail=f"the keys open account {uid}")
     return KeyCheck(VALID, exchange_uid=uid)
-
-
-def _uid(balance: dict[str, Any], field: str | None) -> str | None:
-    value = (balance.get("info") or {}).get(field) if field else None
-    return None if value in (None, "") else str(value)

@@ -25,7 +25,7 @@ class KeyRotationTrigger(BaseTrigger):
         self,
         conn_id: str,
         failing_fingerprint: str | None,
-        expected_uid: str | None = None,
+        expected_uid: str | None = None,  # who the account is at the exchange (key_check.py)
         recheck_existing: bool = False,
         poll_interval: float = 30.0,
         recheck_interval: float = 900.0,

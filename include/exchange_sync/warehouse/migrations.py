@@ -34,6 +34,7 @@ def _add_tables(*names: str) -> Step:
 MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (1, "initial schema", None),
     (2, "broken connections", _add_tables("accounts", "incidents", "notifications", "key_versions")),
+    (3, "ledger", _add_tables("ledger")),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -46,6 +46,24 @@ transfers = Table(
     Column("imported_at", UTCDateTime, nullable=False),
 )
 
+# -- version 3: the ledger (every balance change, where the exchange has one) -----------------------
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("ledger_id", String(128), primary_key=True),  # the exchange's id of the entry
+    Column("exchange", String(64), nullable=False),
+    Column("refid", String(128)),  # the trade, deposit or withdrawal the entry belongs to
+    Column("type", String(32), nullable=False),  # the exchange's own: trade, deposit, staking, ...
+    Column("currency", String(32), nullable=False),
+    Column("amount", ExactDecimal, nullable=False),  # signed: negative leaves the balance
+    Column("fee", ExactDecimal),
+    Column("balance", ExactDecimal),  # the currency's balance after the entry
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
 balance_snapshots = Table(
     "balance_snapshots",
     metadata,

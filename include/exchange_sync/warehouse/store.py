@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,11 +10,13 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import URL, Connection, Engine
 
 from exchange_sync import streams
+from exchange_sync.streams import Cursor
 from exchange_sync.warehouse import schema
 from exchange_sync.warehouse.accounts import Accounts
 from exchange_sync.warehouse.engine import make_engine, warehouse_url
 from exchange_sync.warehouse.incidents import Incidents
 from exchange_sync.warehouse.key_history import KeyHistory
+from exchange_sync.warehouse.ledger_transfers import derive_transfers
 from exchange_sync.warehouse.migrations import migrate
 from exchange_sync.warehouse.outbox import Outbox
 from exchange_sync.warehouse.upsert import upsert
@@ -26,19 +27,9 @@ STREAM_TABLES: dict[str, Table] = {
     streams.TRADES: schema.trades,
     streams.DEPOSITS: schema.transfers,
     streams.WITHDRAWALS: schema.transfers,
+    streams.LEDGER: schema.ledger,
 }
 TRANSFER_KIND = {streams.DEPOSITS: "deposit", streams.WITHDRAWALS: "withdrawal"}
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """How far one (account, stream, scope) is imported. `scope` is the symbol for trades."""
-
-    account_id: str
-    stream: str
-    synced_until: datetime
-    scope: str = ""
-    position: str | None = None
 
 
 class Warehouse:
@@ -67,12 +58,20 @@ class Warehouse:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def commit_page(self, stream: str, rows: Sequence[Mapping[str, Any]], cursor: Cursor) -> int:
-        """Upsert one page of rows and advance the stream's cursor in a single transaction."""
-        table = STREAM_TABLES[stream]
+    def commit_page(
+        self,
+        stream: str,
+        rows: Sequence[Mapping[str, Any]],
+        cursor: Cursor,
+        transfers_from_ledger: bool = False,
+    ) -> int:
+        """Upsert one page of rows and advance the stream's cursor in a single transaction; for a
+        ledger that is the exchange's record of transfers, derive those too (ledger_transfers.py)."""
         with self.engine.begin() as conn:
             if rows:
-                upsert(conn, table, rows)
+                upsert(conn, STREAM_TABLES[stream], rows)
+            if transfers_from_ledger and rows:
+                derive_transfers(conn, cursor.account_id, (r["refid"] for r in rows))
             upsert(conn, schema.cursors, [_cursor_row(cursor)])
         return len(rows)
 
@@ -125,8 +124,19 @@ class Warehouse:
             for stream, kind in TRANSFER_KIND.items():
                 query = select(func.count()).where(x.account_id == account_id, x.kind == kind)
                 counts[stream] = conn.scalar(query)
+            ledger = schema.ledger.c
+            counts[streams.LEDGER] = conn.scalar(select(func.count()).where(ledger.account_id == account_id))
             counts[streams.BALANCES] = len(self._latest_balances(conn, account_id))
         return counts
+
+    def oldest_pending_transfer(self, account_id: str, kind: str) -> datetime | None:
+        """When the oldest transfer stored as pending happened (its status may change later)."""
+        x = schema.transfers.c
+        query = select(func.min(x.occurred_at)).where(
+            x.account_id == account_id, x.kind == kind, x.status == "pending"
+        )
+        with self.engine.connect() as conn:
+            return conn.scalar(query)
 
     def transfer_currencies(self, account_id: str) -> set[str]:
         x = schema.transfers.c

@@ -64,17 +64,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
 from aiohttp import web
 
+from exchange_sync.simulator.keys import ip_allowed
 from exchange_sync.simulator.model import Account, ApiKey
-from exchange_sync.simulator.state import World
+
+if TYPE_CHECKING:
+    from exchange_sync.simulator.state import World
 
 API_KEY_RE = re.compile(r"^[A-Za-z0-9]{64}$")
 DEFAULT_RECV_WINDOW = Decimal(5000)
@@ -92,6 +95,11 @@ MSG_BAD_RECV_WINDOW = "recvWindow must be less than 60000."
 MSG_DUPLICATE = "Duplicate values for a parameter detected."
 
 SUSPENDED_ACCOUNT_STATUS = "Suspended"
+# Binance's key permissions, in the simulator's names (the API Management page's checkboxes).
+READING = "reading"
+TRADING = "spot_trading"
+WITHDRAWALS = "withdrawals"
+PERMISSIONS = (READING, TRADING, WITHDRAWALS)
 
 
 def binance_error(status: int, code: int, msg: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -130,18 +138,6 @@ def presented_key(request: web.Request) -> str | None:
     return request.headers.get("X-MBX-APIKEY")
 
 
-def _ip_allowed(remote: str | None, allowlist: list[str]) -> bool:
-    if not allowlist:
-        return True
-    if remote is None:
-        return False
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowlist)
-
-
 def _timestamp_ms(text: str) -> int | None:
     if not re.fullmatch(r"\d{1,20}", text):
         return None
@@ -168,7 +164,7 @@ async def authenticate(
         if family == "sapi":
             return binance_error(400, -4039, MSG_USER_NOT_EXIST)
         return binance_error(401, -2015, MSG_REJECTED_KEY)
-    if not _ip_allowed(request.remote, key.ip_allowlist):
+    if not ip_allowed(request.remote, key.ip_allowlist):
         return binance_error(401, -2015, MSG_REJECTED_KEY)
 
     parsed = query_pairs(request)
@@ -209,7 +205,7 @@ async def authenticate(
         return binance_error(400, -1022, MSG_BAD_SIGNATURE)
 
     if not introspection:
-        if key.expired(world.now_ms()) or "reading" not in key.permissions:
+        if key.expired(world.now_ms()) or READING not in key.permissions:
             return binance_error(401, -2015, MSG_REJECTED_KEY)
         if account.status == "suspended":
             return binance_error(401, -1002, MSG_UNAUTHORIZED)

@@ -1,0 +1,222 @@
+"""Paging strategies: how one stream's pages are requested, and how far each page moves its cursor.
+
+A strategy is chosen per stream by the exchange's profile (profiles.py) and knows nothing about
+exchanges, ccxt methods or the warehouse: it asks `run.fetch` for rows (ccxt's records already
+converted, validated and shape-checked) and yields `Page`s, each with the cursor that holds once
+the page is committed. The importer commits a page and its cursor in one transaction, so a run
+killed anywhere resumes from the last committed page.
+
+- `TradeIdPages`: per symbol, by the last trade id (Binance `fromId`); the id is the cursor.
+- `TimeWindows`: bounded since..until windows, offset pages inside each (Binance transfers).
+- `OffsetPages`: offset pages over one since..until window whose answers carry a total count
+  (Kraken `ofs` with `count`, newest first); the window and offset are the cursor until it is
+  done, so a resumed run finishes the same window. Entries that land in the window meanwhile
+  (the count grows) are read from the top at the end.
+- `RecentWindow`: one request for what an endpoint keeps of the recent past (Kraken's deposit
+  and withdrawal status calls); anything older must come from a complete stream.
+
+Cursor-paged endpoints (Coinbase's `cursor`, OKX's `after`) get a strategy of their own that keeps
+the exchange's cursor in `Cursor.position`, like OffsetPages keeps its offset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from exchange_sync.hooks.answers import bad_record
+from exchange_sync.streams import Cursor
+
+Row = dict[str, Any]
+# fetch(symbol, since_ms, limit, params) -> rows: the stream's ccxt call, counted and checked.
+Fetch = Callable[[str | None, int | None, int | None, dict[str, Any]], list[Row]]
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def whole_second(moment: datetime) -> datetime:
+    """Exchanges that take times in seconds (Kraken) compare them exclusively: start on a whole
+    second so ccxt's own millisecond filter drops nothing the exchange sent."""
+    return moment.replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    cursor: Cursor  # where the stream stands once this page is committed
+    note: str = ""  # what was asked, for the task log
+
+
+@dataclass
+class StreamRun:
+    """One (stream, scope) to import in this run: everything a strategy may use."""
+
+    account_id: str
+    stream: str
+    fetch: Fetch
+    cursor: Cursor | None  # as stored before this run
+    start: datetime  # nothing older is asked for (history start, cursor minus look-back, ...)
+    until: datetime  # the run's "now": what this run covers
+    time_of: Callable[[Row], datetime]
+    id_of: Callable[[Row], str]
+    symbol: str | None = None
+    last_answer: Callable[[], Any] = field(default=lambda: None)  # the raw JSON of the last answer
+
+    @property
+    def scope(self) -> str:
+        return self.symbol or ""
+
+    def synced(self) -> datetime:
+        """How far the stream was imported before this run (history start when never)."""
+        return self.cursor.synced_until if self.cursor else self.start
+
+    def cursor_at(self, synced_until: datetime, position: str | None = None) -> Cursor:
+        # A re-read of older windows (pending transfers) never moves a cursor backwards.
+        synced = max(synced_until, self.cursor.synced_until) if self.cursor else synced_until
+        return Cursor(self.account_id, self.stream, synced, scope=self.scope, position=position)
+
+
+class Paging(Protocol):
+    per_symbol: bool  # does each request need a symbol (and the account symbol discovery)?
+
+    def pages(self, run: StreamRun) -> Iterator[Page]: ...
+
+
+@dataclass(frozen=True)
+class TradeIdPages:
+    limit: int
+    param: str  # the exchange's "from this id on" parameter, e.g. fromId
+    per_symbol: bool = True
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        last_id = run.cursor.position if run.cursor else None
+        while True:
+            requested_at = datetime.now(UTC)
+            from_id = int(last_id) + 1 if last_id is not None else 0
+            rows = run.fetch(run.symbol, None, self.limit, {self.param: from_id})
+            if rows:
+                last_id = str(max(_numeric_id(run, row) for row in rows))
+            last_page = len(rows) < self.limit
+            synced = requested_at if last_page else max(run.time_of(row) for row in rows)
+            yield Page(rows, run.cursor_at(synced, last_id), f"from id {from_id}")
+            if last_page:
+                return
+
+
+@dataclass(frozen=True)
+class TimeWindows:
+    window: timedelta  # the widest since..until one request may ask for
+    limit: int  # page size inside a window (offset paging)
+    per_symbol: bool = False
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        start = run.start
+        while start < run.until:
+            end = min(start + self.window, run.until)
+            offset = 0
+            while True:
+                # Binance sends no total or end marker: a short (or empty) page is taken as the
+                # end of the window on the exchange's word.
+                rows = run.fetch(None, to_ms(start), self.limit, {"until": to_ms(end), "offset": offset})
+                last_page = len(rows) < self.limit
+                # The cursor moves only once the whole window is in.
+                cursor = run.cursor_at(end) if last_page else run.cursor_at(run.synced())
+                yield Page(rows, cursor, f"{start.isoformat()} → {end.isoformat()} offset {offset}")
+                if last_page:
+                    break
+                offset += self.limit
+            # Binance windows are inclusive at both ends; the next one starts a millisecond later.
+            start = from_ms(to_ms(end) + 1)
+
+
+@dataclass(frozen=True)
+class OffsetPages:
+    limit: int  # the exchange's fixed page size
+    count_path: str  # where the answer says how many entries the window holds, e.g. result.count
+    per_symbol: bool = False
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        now = whole_second(run.until)
+        resumed = _resumed_window(run)
+        if resumed is None:
+            yield from self._window(run, (whole_second(run.start), now, 0, None))
+            return
+        # Finish what a killed run left, then go on to now like any run.
+        yield from self._window(run, resumed)
+        if resumed[1] < now:
+            yield from self._window(run, (resumed[1], now, 0, None))
+
+    def _window(self, run: StreamRun, window: tuple[datetime, datetime, int, int | None]) -> Iterator[Page]:
+        since, until, offset, first_count = window
+        while True:
+            rows = self._page(run, since, until, offset)
+            offset += len(rows)
+            count = _count(run.last_answer(), self.count_path)
+            first_count = count if first_count is None else first_count
+            done = not rows or (offset >= count if count is not None else len(rows) < self.limit)
+            if done and count is not None and count > first_count:
+                rows += self._newest(run, since, until, count - first_count)
+            state = {"since": to_ms(since), "until": to_ms(until), "ofs": offset, "count": first_count}
+            cursor = run.cursor_at(until if done else run.synced(), None if done else json.dumps(state))
+            yield Page(rows, cursor, f"{since.isoformat()} → {until.isoformat()} offset {offset - len(rows)}")
+            if done:
+                return
+
+    def _page(self, run: StreamRun, since: datetime, until: datetime, offset: int) -> list[Row]:
+        return run.fetch(None, to_ms(since), None, {"ofs": offset, "until": to_ms(until)})
+
+    def _newest(self, run: StreamRun, since: datetime, until: datetime, grown: int) -> list[Row]:
+        """Entries that landed in the window while it was paged: newest first, they pushed every
+        offset down (so nothing older was missed, some re-read) and sit at the top, unread."""
+        rows: list[Row] = []
+        while len(rows) < grown:
+            page = self._page(run, since, until, len(rows))
+            if not page:
+                break
+            rows += page
+        return rows
+
+
+@dataclass(frozen=True)
+class RecentWindow:
+    keeps: timedelta  # how far back the endpoint answers (documented look-back)
+    per_symbol: bool = False
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        since = whole_second(max(run.start, run.until - self.keeps))
+        rows = run.fetch(None, to_ms(since), None, {})
+        yield Page(rows, run.cursor_at(run.until), f"since {since.isoformat()}")
+
+
+def _resumed_window(run: StreamRun) -> tuple[datetime, datetime, int, int | None] | None:
+    """The window a killed run left unfinished (OffsetPages keeps it in the cursor's position)."""
+    if run.cursor is None or not run.cursor.position:
+        return None
+    state = json.loads(run.cursor.position)
+    return from_ms(state["since"]), from_ms(state["until"]), int(state["ofs"]), state.get("count")
+
+
+def _count(answer: Any, path: str) -> int | None:
+    for part in path.split("."):
+        answer = answer.get(part) if isinstance(answer, dict) else None
+    try:
+        return int(answer) if answer is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _numeric_id(run: StreamRun, row: Row) -> int:
+    """Trade-id paging needs integer ids (Binance's are)."""
+    try:
+        return int(run.id_of(row))
+    except ValueError:
+        raise bad_record("trade", "id", run.id_of(row), row) from None

@@ -1,0 +1,105 @@
+"""Ground truth records, the same shape for every exchange (see control_api's docstring).
+
+The protocols fill in the values the way ccxt's unified parse of their exchange presents them;
+these helpers only fix the layout and the amount format (canonical decimal strings, None kept).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from exchange_sync.simulator.decimals import canonical
+from exchange_sync.simulator.ledger import ledger
+
+if TYPE_CHECKING:
+    from exchange_sync.simulator.model import Account, Market, Trade
+    from exchange_sync.simulator.state import World
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else canonical(value)
+
+
+def trade_record(trade: Trade, market: Market, *, id: str, order_id: str, timestamp: int) -> dict[str, Any]:
+    """A trade as ccxt presents it: the protocol supplies what is native (ids, its clock)."""
+    return {
+        "id": id,
+        "order_id": order_id,
+        "symbol": trade.symbol,
+        "market_id": market.id,
+        "side": "buy" if trade.is_buyer else "sell",
+        "price": canonical(trade.price),
+        "amount": canonical(trade.qty),
+        "cost": canonical(trade.cost),
+        "fee": canonical(trade.fee),
+        "fee_currency": trade.fee_asset,
+        "timestamp": timestamp,
+        "is_maker": trade.is_maker,
+    }
+
+
+def transfer_record(
+    *,
+    id: str,
+    currency: str,
+    amount: Decimal,
+    fee: Decimal | None,
+    network: str | None,
+    address: str | None,
+    txid: str | None,
+    status: str,
+    timestamp: int,
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "currency": currency,
+        "amount": canonical(amount),
+        "fee": _amount(fee),
+        "network": network,
+        "address": address,
+        "txid": txid,
+        "status": status,
+        "timestamp": timestamp,
+    }
+
+
+def ledger_record(
+    *,
+    id: str,
+    refid: str,
+    type: str,
+    currency: str,
+    amount: Decimal,
+    fee: Decimal,
+    balance: Decimal,
+    timestamp: int,
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "refid": refid,
+        "type": type,
+        "currency": currency,
+        "amount": canonical(amount),
+        "fee": canonical(fee),
+        "balance": canonical(balance),
+        "timestamp": timestamp,
+    }
+
+
+def balances_view(world: World, account: Account) -> dict[str, dict[str, str]]:
+    return {
+        asset: {"free": canonical(free), "locked": canonical(locked)}
+        for asset, (free, locked) in sorted(world.balance_split(account).items())
+    }
+
+
+def history(world: World, account: Account) -> dict[str, Any]:
+    protocol = world.protocol(account.exchange)
+    return {
+        "trades": [protocol.trade_truth(world, account, t) for t in account.all_trades()],
+        "deposits": [protocol.transfer_truth(world, account, d) for d in account.deposits],
+        "withdrawals": [protocol.transfer_truth(world, account, w) for w in account.withdrawals],
+        "balances": balances_view(world, account),
+        "ledger": protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [],
+    }

@@ -1,0 +1,171 @@
+"""History invariants for every exchange: balances are the ledger's sums and never negative,
+pending deposits are not credited, transfers change status later and balances follow."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from exchange_sync.sim_client import SimulatorError
+from exchange_sync.simulator import ledger
+from exchange_sync.simulator.state import World
+from tests.simulator.conftest import (
+    EXCHANGES,
+    expected_balances,
+    ledger_balances,
+    net_balances,
+    truth_balances,
+)
+
+DAY = 86_400_000
+ANCHOR = 1_780_000_000_000
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World.generate(seed=7, size=1.0, anchor_ms=ANCHOR)
+
+
+def test_every_default_account_keeps_its_ledger_and_balances_equal(world):
+    for account in world.accounts.values():
+        entries = ledger.ledger(account)
+        totals = {asset: total for asset, total in ledger.sums(entries).items() if total}
+        assert totals == {asset: total for asset, total in account.balances.items() if total}, account.id
+        assert all(entry.balance >= 0 for entry in entries), account.id
+        ticks = [entry.tick for entry in entries]
+        assert ticks == sorted(ticks), "the ledger is in time order"
+
+
+def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_account):
+    history = simulator.history(new_account(exchange, trades=500, deposits=30, withdrawals=20))
+    assert expected_balances(history) == truth_balances(history)
+    assert all("e" not in b["free"].lower() for b in history["balances"].values())
+    if history["ledger"]:
+        # Trades and transfers explain every ledger entry but the rewards.
+        rewards = {}
+        for entry in history["ledger"]:
+            if entry["type"] == "staking":
+                rewards[entry["currency"]] = rewards.get(entry["currency"], Decimal(0)) + Decimal(
+                    entry["amount"]
+                )
+        replayed = net_balances(history)
+        for asset, amount in rewards.items():
+            replayed[asset] = replayed.get(asset, Decimal(0)) + amount
+        assert {a: v for a, v in replayed.items() if v} == ledger_balances(history)
+
+
+def test_generated_transfers_have_realistic_statuses(simulator, exchange):
+    history = simulator.history({"binance": "alice", "kraken": "dave"}[exchange])
+    now = time.time() * 1000
+    deposits = {d["status"] for d in history["deposits"]}
+    assert deposits == {"ok", "pending"}, deposits
+    withdrawals = [w["status"] for w in history["withdrawals"]]
+    assert "pending" in withdrawals and "failed" in withdrawals
+    assert "canceled" in withdrawals or exchange == "kraken", "Kraken shows a canceled withdrawal as Failure"
+    for transfers in (history["deposits"], history["withdrawals"]):
+        assert any(t["status"] == "pending" and now - t["timestamp"] >= 8 * DAY for t in transfers)
+
+
+def test_pending_deposits_are_not_credited_until_they_are(simulator, exchange, new_account):
+    account_id = new_account(exchange, trades=50, deposits=12, withdrawals=10, days=60)
+    before = simulator.history(account_id)
+    pending = [d for d in before["deposits"] if d["status"] == "pending"]
+    assert pending, "an account with >= 10 deposits has a long-pending one"
+    deposit = pending[0]
+    assert expected_balances(before) == truth_balances(before)
+    settled = simulator.settle_transfer(account_id, deposit["id"], "ok")
+    assert (settled["id"], settled["status"]) == (deposit["id"], "ok")
+    after = simulator.history(account_id)
+    asset, amount = deposit["currency"], Decimal(deposit["amount"])
+    assert truth_balances(after)[asset] == truth_balances(before).get(asset, Decimal(0)) + amount
+    assert expected_balances(after) == truth_balances(after)
+    assert [d["status"] for d in after["deposits"] if d["id"] == deposit["id"]] == ["ok"]
+    if after["ledger"]:
+        credit = after["ledger"][-1]
+        assert (credit["type"], credit["refid"], credit["amount"]) == (
+            "deposit",
+            deposit["id"],
+            deposit["amount"],
+        )
+    with pytest.raises(SimulatorError) as again:
+        simulator.settle_transfer(account_id, deposit["id"], "ok")
+    assert again.value.status == 409
+
+
+@pytest.mark.parametrize("outcome", ["failed", "canceled"])
+def test_a_failed_or_canceled_withdrawal_is_refunded(simulator, exchange, new_account, outcome):
+    account_id = new_account(exchange, trades=60, deposits=5, withdrawals=2, days=60)
+    made = simulator.add_activity(account_id, pending_withdrawals=1)["withdrawals"][0]
+    assert made["status"] == "pending"
+    before = simulator.history(account_id)
+    asset = made["currency"]
+    settled = simulator.settle_transfer(account_id, made["id"], outcome)
+    after = simulator.history(account_id)
+    refund = Decimal(made["amount"]) + Decimal(made["fee"])
+    assert truth_balances(after)[asset] == truth_balances(before)[asset] + refund
+    assert expected_balances(after) == truth_balances(after)
+    words = {
+        "binance": {"failed": "failed", "canceled": "canceled"},
+        "kraken": {"failed": "failed", "canceled": "failed"},
+    }
+    assert settled["status"] == words[exchange][outcome]
+    if after["ledger"]:
+        entries = [e for e in after["ledger"] if e["refid"] == made["id"]]
+        assert [(e["type"], Decimal(e["amount"])) for e in entries] == [
+            ("withdrawal", -Decimal(made["amount"])),
+            ("withdrawal", refund),
+        ]
+
+
+def test_pending_activity_and_ok_settlements(simulator, exchange, new_account):
+    account_id = new_account(exchange, trades=40, deposits=4, withdrawals=2, days=30)
+    made = simulator.add_activity(account_id, pending_deposits=2, pending_withdrawals=1, deposits=1)
+    assert [d["status"] for d in made["deposits"]] == ["ok", "pending", "pending"]
+    assert [w["status"] for w in made["withdrawals"]] == ["pending"]
+    history = simulator.history(account_id)
+    assert expected_balances(history) == truth_balances(history)
+    withdrawal = made["withdrawals"][0]
+    before = truth_balances(history)
+    assert simulator.settle_transfer(account_id, withdrawal["id"], "ok")["status"] == "ok"
+    assert truth_balances(simulator.history(account_id)) == before, "a withdrawal was debited when made"
+
+
+def test_settle_validation(simulator, exchange, new_account):
+    account_id = new_account(exchange, trades=10, deposits=2, withdrawals=0, days=30)
+    deposit = simulator.add_activity(account_id, pending_deposits=1)["deposits"][0]
+    with pytest.raises(SimulatorError) as unknown:
+        simulator.settle_transfer(account_id, "nope", "ok")
+    assert unknown.value.status == 404
+    with pytest.raises(SimulatorError) as bad:
+        simulator.settle_transfer(account_id, deposit["id"], "lost")
+    assert bad.value.status == 400 and '"field":"status"' in str(bad.value)
+    settles = simulator.exchanges()[exchange]["settles"]["deposit"]
+    assert "canceled" not in settles, "deposits cannot be canceled on either exchange"
+    with pytest.raises(SimulatorError) as refused:
+        simulator.settle_transfer(account_id, deposit["id"], "canceled")
+    assert refused.value.status == 400
+
+
+def test_binance_trade_ids_are_per_symbol_counters(simulator, new_account):
+    """Two symbols of one account share some trade ids, as on Binance (ids count per symbol)."""
+    for account_id in ("alice", new_account(trades=40, symbols=2, deposits=3, withdrawals=0, days=30)):
+        trades = simulator.history(account_id)["trades"]
+        symbols_per_id: dict[str, set[str]] = {}
+        for trade in trades:
+            symbols_per_id.setdefault(trade["id"], set()).add(trade["market_id"])
+        if len({t["market_id"] for t in trades}) >= 2:  # (rarely one market never gets funds)
+            assert any(len(symbols) > 1 for symbols in symbols_per_id.values()), account_id
+        assert len({(t["market_id"], t["id"]) for t in trades}) == len(trades), "unique per symbol"
+
+
+@pytest.mark.parametrize("exchange_name", EXCHANGES)
+def test_amounts_are_canonical_strings(simulator, exchange_name):
+    history = simulator.history({"binance": "bob", "kraken": "dave"}[exchange_name])
+    amounts = [t[field] for t in history["trades"] for field in ("price", "amount", "cost", "fee")]
+    amounts += [e[field] for e in history["ledger"] for field in ("amount", "fee", "balance")]
+    amounts += [d["amount"] for d in history["deposits"] + history["withdrawals"]]
+    for text in amounts:
+        assert isinstance(text, str) and "e" not in text.lower()
+        assert text == "0" or not (("." in text and text.endswith("0")) or text.endswith(".")), text
