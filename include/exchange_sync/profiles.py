@@ -29,6 +29,9 @@ class StreamSource:
     # Transfer streams: re-read from the oldest transfer stored as not final (pending), so a
     # status that changes weeks later still reaches the warehouse.
     refresh_pending: bool = False
+    # How far back the exchange's API serves this stream (None: all of it). Nothing older is asked
+    # for; what is older and not imported can only come from the exchange's CSV export.
+    retention: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class ExchangeProfile:
     @property
     def import_order(self) -> tuple[str, ...]:
         return (streams.BALANCES, *self.sources)
+
+    def retention(self, stream: str) -> timedelta | None:
+        source = self.sources.get(stream)
+        return source.retention if source else None
 
     @property
     def needs_symbols(self) -> bool:

@@ -34,6 +34,13 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": {"type": ["string", "null"], "format": "password"},
                         "description": "Only for exchanges whose keys have one (OKX, KuCoin, Bitget).",
                     },
+                    "private_key": {
+                        "label": "Private key (PEM)",
+                        "schema": {"type": ["string", "null"], "format": "multiline"},
+                        "description": "Only for keys whose secret is a private key (Coinbase CDP keys: "
+                        "the API key name goes into API key, the -----BEGIN EC PRIVATE KEY----- block "
+                        "here or into Secret). Shown masked once saved.",
+                    },
                     "uid": {
                         "label": "UID",
                         "schema": {"type": ["string", "null"]},

@@ -66,7 +66,12 @@ def ensure_demo_connections(registry: Registry, simulator: SimulatorClient) -> d
             conn_type=CONN_TYPE,
             login=key["api_key"],
             password=key["secret"],
-            extra={"exchange": account.exchange, "base_url": simulator.exchange_url(account.exchange)},
+            extra={
+                "exchange": account.exchange,
+                "base_url": simulator.exchange_url(account.exchange),
+                # Keys of some exchanges come with more than key and secret (OKX's passphrase).
+                **{name: key[name] for name in ("passphrase", "uid") if key.get(name)},
+            },
             description=f"exchange-sync demo: simulator account {account.id}",
         )
         outcome[account.id] = "created"

@@ -67,3 +67,50 @@ def test_connection_for_another_exchange_than_the_registry_says(monkeypatch):
     ):
         CcxtHook("kr_conn").get_credentials("binance")
     assert CcxtHook("kr_conn").get_credentials("kraken").exchange == "kraken"
+
+
+def _pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.mark.parametrize(
+    ("where", "mangle"),
+    [
+        ("password", lambda pem: pem),
+        ("password", lambda pem: pem.replace("\n", "")),  # a single-line password field
+        ("password", lambda pem: pem.replace("\n", "\\n")),  # copied out of JSON
+        ("private_key", lambda pem: pem),  # the multi-line field of the form
+    ],
+    ids=["multi-line", "line-breaks-dropped", "escaped-newlines", "private-key-field"],
+)
+def test_a_pem_private_key_survives_the_connection(monkeypatch, where, mangle):
+    """Coinbase CDP keys: the secret is an EC private key in PEM, whatever the form did to it."""
+    pem = _pem()
+    extra = {"exchange": "coinbase", **({"private_key": mangle(pem)} if where == "private_key" else {})}
+    password = mangle(pem) if where == "password" else ""
+    _set(monkeypatch, "cb_conn", login="organizations/o1/apiKeys/k1", password=password, extra=extra)
+    assert CcxtHook("cb_conn").get_credentials("coinbase").secret == pem
+
+
+def test_a_pem_survives_the_metastore(airflow_db):
+    """Written as the UI or REST API writes a connection, read back as a task reads it."""
+    from exchange_sync.airflow_connections import find_connection, put_connection
+    from exchange_sync.hooks.credentials import credentials_from_connection
+
+    pem = _pem()
+    put_connection(
+        "cb_meta",
+        conn_type="ccxt",
+        login="organizations/o1/apiKeys/k2",
+        password=pem,
+        extra={"exchange": "coinbase"},
+    )
+    assert credentials_from_connection(find_connection("cb_meta")).secret == pem

@@ -54,7 +54,11 @@ class World:
             conn_type="ccxt",
             login=key["api_key"],
             password=key["secret"],
-            extra={"exchange": self.exchange, "base_url": self.simulator.exchange_url(self.exchange)},
+            extra={
+                "exchange": self.exchange,
+                "base_url": self.simulator.exchange_url(self.exchange),
+                **{name: key[name] for name in ("passphrase", "uid") if key.get(name)},
+            },
         )
         self.key = key
 

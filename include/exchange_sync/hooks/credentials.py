@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ FIELD_LABELS = {
     "passphrase": "Passphrase",
     "uid": "UID",
     "base_url": "Base URL override",
+    "private_key": "Private key (PEM)",
 }
 # ccxt's names for the credentials it requires -> the connection field that holds each.
 CCXT_CREDENTIAL_FIELDS = {"apiKey": "login", "secret": "password", "password": "passphrase", "uid": "uid"}
@@ -110,11 +112,27 @@ def credentials_from_connection(conn: Any) -> Credentials:
     return Credentials(
         exchange=exchange,
         api_key=(conn.login or "").strip(),
-        secret=(conn.password or "").strip(),
+        # A key whose secret is a private key (Coinbase CDP) may be pasted into either field.
+        secret=normalize_pem((conn.password or "").strip() or value("private_key")),
         passphrase=value("passphrase"),
         uid=value("uid"),
         base_url=base_url,
     )
+
+
+_PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
+
+
+def normalize_pem(secret: str) -> str:
+    """A PEM private key as its library needs it, however the form carried it: a single-line
+    password field drops the line breaks, a JSON copy turns them into a literal backslash-n.
+    Anything that is not a PEM is returned as it is."""
+    match = _PEM.search(secret.replace("\\n", "\n"))
+    if match is None:
+        return secret
+    kind, body = match.group(1), re.sub(r"\s+", "", match.group(2))
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----", ""])
 
 
 def _extra(conn: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,9 @@ from exchange_sync.warehouse import Cursor, Warehouse
 from exchange_sync.warehouse.store import TRANSFER_KIND
 
 log = logging.getLogger(__name__)
+
+# Ask a little inside a retention window, not at its edge: the exchange's clock and ours differ.
+RETENTION_MARGIN = timedelta(hours=1)
 
 # What identifies a stream's row and when it happened, in the warehouse's words.
 ROW_ID = {
@@ -58,6 +61,8 @@ class ImportReport:
     streams: dict[str, StreamReport] = field(default_factory=dict)
     symbols_queried: int = 0
     exchange_uid: str | None = None  # who the key belongs to at the exchange (where it says)
+    # Per stream, history the exchange's API no longer serves and the warehouse lacks: [from, to).
+    unreachable: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -76,6 +81,7 @@ class ImportReport:
             "symbols_queried": self.symbols_queried,
             "exchange_uid": self.exchange_uid,
             "streams": {name: asdict(report) for name, report in self.streams.items()},
+            "unreachable": {s: [a.isoformat(), b.isoformat()] for s, (a, b) in self.unreachable.items()},
         }
 
 
@@ -202,7 +208,26 @@ class AccountImporter:
             pending = self.warehouse.oldest_pending_transfer(self.account.id, TRANSFER_KIND[stream])
             if pending is not None:
                 start = max(self.account.history_start, min(start, pending))
+        if source.retention is not None:
+            served_from = datetime.now(UTC) - source.retention + RETENTION_MARGIN
+            if start < served_from:
+                self._unreachable(stream, start, served_from)
+                start = served_from
         return start
+
+    def _unreachable(self, stream: str, start: datetime, served_from: datetime) -> None:
+        """History the API no longer serves: said once in the report and the log, never asked for."""
+        self.report.unreachable[stream] = (start, served_from)
+        log.warning(
+            "%s %s: the exchange's API no longer serves %s before %s; %s → %s cannot be imported from "
+            "it: import the exchange's CSV export for that period",
+            self.label,
+            stream,
+            stream,
+            served_from.isoformat(),
+            start.isoformat(),
+            served_from.isoformat(),
+        )
 
     def _fetcher(self, stream: str, source: StreamSource) -> Fetch:
         method = getattr(self.client, source.method)

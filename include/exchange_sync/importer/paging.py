@@ -14,9 +14,9 @@ killed anywhere resumes from the last committed page.
   (the count grows) are read from the top at the end.
 - `RecentWindow`: one request for what an endpoint keeps of the recent past (Kraken's deposit
   and withdrawal status calls); anything older must come from a complete stream.
-
-Cursor-paged endpoints (Coinbase's `cursor`, OKX's `after`) get a strategy of their own that keeps
-the exchange's cursor in `Cursor.position`, like OffsetPages keeps its offset.
+- `CursorPages`: newest first, each answer naming where the next (older) page starts (Coinbase's
+  `cursor` and `starting_after`, OKX's `after` = the last row's bill id), back to the window's
+  start; the window and the exchange's cursor are the stream's cursor until it is done.
 """
 
 from __future__ import annotations
@@ -197,6 +197,48 @@ class RecentWindow:
         yield Page(rows, run.cursor_at(run.until), f"since {since.isoformat()}")
 
 
+@dataclass(frozen=True)
+class CursorPages:
+    limit: int  # the page size asked for (and the exchange's maximum)
+    param: str  # the request parameter that carries the cursor, e.g. cursor, starting_after, after
+    next_cursor: str  # where an answer says the next page starts: a dotted path, `-1` = last item
+    per_symbol: bool = False
+    # The exchange filters by time itself (since/until reach the request); otherwise pages are
+    # walked until one reaches past the window's start, and older rows are dropped here.
+    filters_time: bool = True
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        since, until, cursor = whole_second(run.start), whole_second(run.until), None
+        if run.cursor is not None and run.cursor.position:
+            state = json.loads(run.cursor.position)
+            since, until, cursor = from_ms(state["since"]), from_ms(state["until"]), state["cursor"]
+        while True:
+            params = {"until": to_ms(until)} if self.filters_time else {}
+            if cursor:
+                params[self.param] = cursor
+            page = run.fetch(None, to_ms(since) if self.filters_time else None, self.limit, params)
+            cursor = _at(run.last_answer(), self.next_cursor) if page else None
+            older = any(run.time_of(row) < since for row in page)
+            # Newer than the window: arrived during the run, imported by the next one.
+            rows = [row for row in page if since <= run.time_of(row) <= until + timedelta(seconds=1)]
+            done = not cursor or older or len(page) < self.limit
+            state = {"since": to_ms(since), "until": to_ms(until), "cursor": cursor}
+            position = None if done else json.dumps(state)
+            yield Page(rows, run.cursor_at(until if done else run.synced(), position), f"cursor {cursor}")
+            if done:
+                return
+
+
+def _at(answer: Any, path: str) -> str | None:
+    """The value at a dotted path (`-1`: a list's last item), as text; None where there is none."""
+    for part in path.split("."):
+        if isinstance(answer, list) and part.lstrip("-").isdigit():
+            answer = answer[int(part)] if -len(answer) <= int(part) < len(answer) else None
+        else:
+            answer = answer.get(part) if isinstance(answer, dict) else None
+    return None if answer in (None, "") else str(answer)
+
+
 def _resumed_window(run: StreamRun) -> tuple[datetime, datetime, int, int | None] | None:
     """The window a killed run left unfinished (OffsetPages keeps it in the cursor's position)."""
     if run.cursor is None or not run.cursor.position:
@@ -206,11 +248,10 @@ def _resumed_window(run: StreamRun) -> tuple[datetime, datetime, int, int | None
 
 
 def _count(answer: Any, path: str) -> int | None:
-    for part in path.split("."):
-        answer = answer.get(part) if isinstance(answer, dict) else None
+    value = _at(answer, path)
     try:
-        return int(answer) if answer is not None else None
-    except (TypeError, ValueError):
+        return int(value) if value is not None else None
+    except ValueError:
         return None
 
 

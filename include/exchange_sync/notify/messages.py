@@ -77,13 +77,58 @@ def incident_messages(incident: Incident, targets: tuple[str, ...]) -> list[Mess
     return messages
 
 
-def recovered_message(
-    incident: Incident, targets: tuple[str, ...], rows: int, start: datetime, end: datetime
+RETENTION_LEAD = timedelta(days=7)  # warn this long before history leaves the exchange's API
+
+
+def retention_warnings(
+    incident: Incident, targets: tuple[str, ...], retention: dict[str, timedelta]
 ) -> list[Message]:
+    """While the connection stays broken, history the exchange's API keeps only for a while
+    (OKX: months) is about to leave it: a warning a week before, per stream (queued with the
+    incident, cancelled when it closes)."""
+    messages = []
+    name = knowledge_for(incident.exchange).name
+    for stream, kept in sorted(retention.items()):
+        last_good = incident.last_good_cursors.get(stream)
+        if not last_good:
+            continue
+        oldest_missing = datetime.fromisoformat(last_good)
+        leaves = oldest_missing + kept
+        title = f"[exchange-sync] {_label(incident)}: {stream} leave {name}'s API on {leaves:%Y-%m-%d}"
+        body = (
+            f"{_label(incident)} is still not importing (incident #{incident.id}, {incident.cause}). "
+            f"{name}'s API keeps {stream} for {kept.days} days only: {stream} since {_when(oldest_missing)}, "
+            f"not imported yet, start leaving it on {_when(leaves)}. Fix the key before then, or export "
+            f"{name}'s CSV of {stream} for that period now.\n\n{_fix_it(incident)}"
+        )
+        due = max(incident.opened_at, leaves - RETENTION_LEAD)
+        messages += _message(
+            incident, "retention_warning", targets, title, body, due, key=f"retention-{stream}"
+        )
+    return messages
+
+
+def recovered_message(
+    incident: Incident,
+    targets: tuple[str, ...],
+    rows: int,
+    start: datetime,
+    end: datetime,
+    lost: dict[str, tuple[datetime, datetime]] | None = None,
+) -> list[Message]:
+    """`lost`: per stream, the part of the gap the exchange's API no longer served."""
+    if lost:
+        name = knowledge_for(incident.exchange).name
+        missing = "; ".join(f"{s} {_when(a)} → {_when(b)}" for s, (a, b) in sorted(lost.items()))
+        outcome = (
+            f"{name}'s API no longer serves part of the gap, so it is NOT complete: {missing}. "
+            f"Import {name}'s CSV export for it; nothing was imported twice."
+        )
+    else:
+        outcome = "coverage is continuous, nothing is missing and nothing was imported twice."
     body = (
         f"{_label(incident)} is importing again (incident #{incident.id}, {incident.cause}).\n"
-        f"Backfilled {rows} rows for {_when(start)} → {_when(end)}; coverage is continuous, nothing "
-        "is missing and nothing was imported twice."
+        f"Backfilled {rows} rows for {_when(start)} → {_when(end)}; {outcome}"
     )
     title = f"[exchange-sync] Recovered: {_label(incident)}"
     return _message(incident, "recovered", targets, title, body, end)

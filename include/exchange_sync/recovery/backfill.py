@@ -133,6 +133,23 @@ def coverage_gaps(account: AccountConfig, since: datetime, warehouse: Warehouse)
     return gaps
 
 
+def lost_to_retention(
+    account: AccountConfig, incident: Incident, started_at: datetime
+) -> dict[str, tuple[datetime, datetime]]:
+    """Per stream, the part of the gap the exchange's API had stopped serving when the backfill
+    began: from the last good cursor to the start of what it still keeps."""
+    profile = get_profile(account.exchange)
+    lost = {}
+    for stream, last_good in incident.last_good_cursors.items():
+        kept = profile.retention(stream)
+        if kept is None or not last_good:
+            continue
+        served_from = started_at - kept
+        if datetime.fromisoformat(last_good) < served_from:
+            lost[stream] = (datetime.fromisoformat(last_good), served_from)
+    return lost
+
+
 def close_recovered(
     account: AccountConfig, incident: Incident, started_at: datetime, rows: int, warehouse: Warehouse
 ) -> Incident:
@@ -141,7 +158,8 @@ def close_recovered(
         raise CoverageGap(f"{account.id}: the backfill left gaps: {'; '.join(gaps)}")
     now = datetime.now(UTC)
     start = incident.stale_since or incident.opened_at
-    messages = recovered_message(incident, targets_for(account.notify), rows, start, now)
+    lost = lost_to_retention(account, incident, started_at)
+    messages = recovered_message(incident, targets_for(account.notify), rows, start, now, lost)
     closed = warehouse.incidents.close(
         incident.id, "recovered", messages, backfilled_rows=rows, backfill_from=start, backfill_to=now
     )

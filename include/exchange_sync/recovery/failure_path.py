@@ -13,7 +13,8 @@ from exchange_sync.diagnosis.model import Diagnosis
 from exchange_sync.hooks.ccxt import CcxtHook, ConnectionProblem, build_client
 from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.notify.deliver import deliver_due
-from exchange_sync.notify.messages import incident_messages, targets_for
+from exchange_sync.notify.messages import incident_messages, retention_warnings, targets_for
+from exchange_sync.profiles import get_profile
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Warehouse
 
@@ -97,7 +98,11 @@ def diagnose_step(account: AccountConfig, failure_data: dict | None, warehouse: 
         "last_good_cursors": {s: t.isoformat() if t else None for s, t in cursors.items()},
     }
     targets = targets_for(account.notify)
-    incident, created = warehouse.incidents.open(fields, lambda inc: incident_messages(inc, targets))
+    profile = get_profile(account.exchange)
+    retention = {s: kept for s in account.streams if (kept := profile.retention(s)) is not None}
+    incident, created = warehouse.incidents.open(
+        fields, lambda inc: incident_messages(inc, targets) + retention_warnings(inc, targets, retention)
+    )
     if failure.key_fingerprint:
         warehouse.keys.failed(account.id, failure.key_fingerprint, diagnosis.cause)
     return {"incident_id": incident.id, "created": created, "cause": incident.cause, "transient": False}

@@ -126,7 +126,7 @@ class Incidents:
                 .where(schema.incidents.c.id == incident_id)
                 .values(state=CLOSED, closed_at=datetime.now(UTC), resolution=resolution, **figures)
             )
-            Outbox.cancel_pending(conn, incident_id, kinds=("reminder",))
+            Outbox.cancel_pending(conn, incident_id, kinds=("reminder", "retention_warning"))
             Outbox.enqueue(conn, messages)
             return self._get(conn, incident_id)
 
