@@ -5,17 +5,19 @@ registered exchange. Unknown accounts, keys and transfers answer 404, malformed 
 as {"error": message, "field": name}. Every mutating call persists the world when it has a state
 file. Amounts are canonical decimal strings (no exponent, no trailing zeros), never floats.
 
-Routes: GET /_sim/health; GET /_sim/exchanges (per exchange: prefix, permissions,
-read_permissions (a new key's default), stream_permissions, has_ledger, settles, rate_limits,
-costs); GET/POST /_sim/accounts (POST {"id", "exchange", "seed", "trades", "symbols",
-"deposits", "withdrawals", "days"}); GET /_sim/accounts/{id}; GET .../history; POST .../activity
-{"trades", "deposits", "withdrawals", "pending_deposits", "pending_withdrawals"}; POST
-.../transfers/{transfer_id} {"status": "ok"|"failed"|"canceled"} (a pending transfer reaches its
-final status now: a deposit is credited, a failed or canceled withdrawal refunded); POST
-.../status {"status"}; GET/POST .../keys (POST {"permissions" in the exchange's own names,
-"ip_allowlist", "expires_at"}); GET/PATCH /_sim/keys/{api_key}; POST /_sim/keys/{api_key}/
-revoke|delete|expire; POST /_sim/maintenance; GET/POST/DELETE /_sim/faults; GET/POST
-/_sim/ratelimit; GET/POST /_sim/clock; GET /_sim/requests?since=N; GET/POST /_sim/notifications.
+Routes: GET /_sim/health; GET /_sim/exchanges (per exchange: prefix, permissions, read_permissions
+(a new key's default), stream_permissions, has_ledger, retention_days (stream -> days the API
+serves, where it forgets), settles, rate_limits, costs); GET/POST /_sim/accounts (POST {"id",
+"exchange", "seed", "trades", "symbols", "deposits", "withdrawals", "days"}); GET
+/_sim/accounts/{id}; GET .../history; POST .../activity {"trades", "deposits", "withdrawals",
+"pending_deposits", "pending_withdrawals"}; POST .../transfers/{transfer_id} {"status":
+"ok"|"failed"|"canceled"} (a pending transfer reaches its final status now: a deposit is credited, a
+failed or canceled withdrawal refunded); POST .../status {"status"}; GET/POST .../keys (POST
+{"permissions" in the exchange's own names, "ip_allowlist", "expires_at"}); GET/PATCH
+/_sim/keys/{api_key}; POST /_sim/keys/{api_key}/revoke|delete|expire (a new key's answer carries
+`passphrase` where the exchange's keys have one); POST /_sim/maintenance; GET/POST/DELETE
+/_sim/faults; GET/POST /_sim/ratelimit; GET/POST /_sim/clock; GET /_sim/requests?since=N; GET/POST
+/_sim/notifications.
 
 Ground truth (GET .../history) is what ccxt's unified parse of the account's exchange returns,
 so a warehouse filled through ccxt can be compared with it field by field:
@@ -282,17 +284,16 @@ def add_routes(app: web.Application, world: World) -> None:
         body = await _body(request)
         permissions = _permissions(body, protocol.permissions, protocol.read_permissions)
         key = world.create_key(account.id, permissions, _ip_allowlist(body), _expires_at(body))
-        return _reply(
-            {
-                "api_key": key.api_key,
-                "secret": key.secret,
-                "permissions": key.permissions,
-                "ip_allowlist": key.ip_allowlist,
-                "expires_at": key.expires_at,
-                "state": key.state,
-            },
-            201,
-        )
+        view = {
+            "api_key": key.api_key,
+            "secret": key.secret,
+            "permissions": key.permissions,
+            "ip_allowlist": key.ip_allowlist,
+            "expires_at": key.expires_at,
+            "state": key.state,
+        }
+        # The passphrase only where the exchange's keys have one (OKX), as its key page shows it.
+        return _reply(view | ({"passphrase": key.passphrase} if key.passphrase else {}), 201)
 
     @routes.get("/_sim/accounts/{account}/keys")
     async def list_keys(request: web.Request) -> web.Response:

@@ -72,6 +72,7 @@ class ApiKey:
     created_at: int
     last_nonce: int = 0  # nonce-checking exchanges (Kraken): the highest nonce accepted
     last_used: int | None = None
+    passphrase: str = ""  # exchanges whose keys have one (OKX); "" where they have none
 
     def expired(self, now_ms: int) -> bool:
         return self.expires_at is not None and now_ms >= self.expires_at

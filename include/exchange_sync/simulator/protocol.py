@@ -53,6 +53,9 @@ class ExchangeProtocol(ABC):
     settles: ClassVar[dict[str, tuple[str, ...]]]  # transfer kind -> final statuses it can reach
     buckets: ClassVar[tuple[Bucket, ...]]  # its limiters; the first answers `rate_limit` faults
     has_ledger: ClassVar[bool] = False
+    # How many days back the exchange's API serves each stream, where it forgets (OKX's fills and
+    # bills); streams not listed are served in full. Handlers enforce it; clients read it here.
+    retention_days: ClassVar[dict[str, int]] = {}
 
     # -- the world -----------------------------------------------------------------------------
 
@@ -62,6 +65,10 @@ class ExchangeProtocol(ABC):
     @abstractmethod
     def mint_key(self) -> tuple[str, str]:
         """A fresh (API key, secret) in the exchange's format."""
+
+    def mint_passphrase(self) -> str:
+        """The passphrase a new key comes with, for exchanges whose keys have one ("": none)."""
+        return ""
 
     def identity(self, account: Account) -> Any:
         return account.uid
@@ -77,6 +84,7 @@ class ExchangeProtocol(ABC):
             "read_permissions": list(self.read_permissions),
             "stream_permissions": dict(self.stream_permissions),
             "has_ledger": self.has_ledger,
+            "retention_days": dict(self.retention_days),
             "settles": {kind: list(statuses) for kind, statuses in self.settles.items()},
             "rate_limits": [bucket.describe(world.ratelimit.limit(bucket)) for bucket in self.buckets],
             "costs": self.costs(),

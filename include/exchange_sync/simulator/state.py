@@ -305,10 +305,12 @@ class World:
         expires_at: int | None,
     ) -> ApiKey:
         account = self.account(account_id)
-        api_key, secret = self.protocol(account.exchange).mint_key()
+        protocol = self.protocol(account.exchange)
+        api_key, secret = protocol.mint_key()
         key = ApiKey(
             api_key=api_key,
             secret=secret,
+            passphrase=protocol.mint_passphrase(),
             account_id=account_id,
             permissions=permissions,
             ip_allowlist=ip_allowlist,
