@@ -78,6 +78,7 @@ class Key:
     api_key: str
     secret: str
     account: str
+    passphrase: str = ""  # OKX keys have one
 
 
 CCXT_OPTIONS: dict[str, dict[str, Any]] = {
@@ -103,6 +104,8 @@ def _ccxt(simulator: SimulatorClient, exchange: str, key: Key | None, **options:
     config: dict[str, Any] = {"enableRateLimit": False, "options": {**CCXT_OPTIONS[exchange], **options}}
     if key is not None:
         config.update(apiKey=key.api_key, secret=key.secret)
+        if key.passphrase:
+            config["password"] = key.passphrase  # ccxt's name for a key's passphrase
     client = getattr(ccxt, exchange)(config)
     client.number = str  # amounts stay strings: nothing passes through a binary float
     client.urls["api"] = rebase_urls(client.urls["api"], simulator.exchange_url(exchange))
@@ -181,7 +184,7 @@ def new_account(simulator: SimulatorClient) -> Callable[..., str]:
 def new_key(simulator: SimulatorClient) -> Callable[..., Key]:
     def make(account_id: str, **spec: Any) -> Key:
         created = simulator.create_key(account_id, **spec)
-        return Key(created["api_key"], created["secret"], account_id)
+        return Key(created["api_key"], created["secret"], account_id, created.get("passphrase", ""))
 
     return make
 
