@@ -9,13 +9,22 @@ it never branches on exchange ids. Adding an exchange starts here (docs/architec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from exchange_sync import streams
-from exchange_sync.hooks.answers import AnswerShape
+from exchange_sync.hooks.answers import AnswerShape, value_at
 from exchange_sync.hooks.pacing import CallCounter
-from exchange_sync.importer.paging import OffsetPages, Paging, RecentWindow, TimeWindows, TradeIdPages
+from exchange_sync.importer.paging import (
+    CursorPages,
+    OffsetPages,
+    Paging,
+    RecentWindow,
+    TimeWindows,
+    TradeIdPages,
+)
+
+RETENTION_MARGIN = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,11 @@ class StreamSource:
     # How far back the exchange's API serves this stream (None: all of it). Nothing older is asked
     # for; what is older and not imported can only come from the exchange's CSV export.
     retention: timedelta | None = None
+
+    def served_from(self, now: datetime) -> datetime | None:
+        """The oldest moment the API still serves (None: all of it). A little inside the window,
+        not at its edge: the exchange's clock and ours differ."""
+        return None if self.retention is None else now - self.retention + RETENTION_MARGIN
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,9 @@ class ExchangeProfile:
     # feeding one comes first.
     sources: dict[str, StreamSource]
     ccxt_options: dict[str, Any] = field(default_factory=dict)
+    # ccxt capabilities switched off where no option does it (OKX's load_markets reads the private
+    # asset/currencies whenever a key is set and `has["fetchCurrencies"]` says it can).
+    ccxt_has: dict[str, bool] = field(default_factory=dict)
     identity: AccountIdentity | None = None
     # The ledger's deposit and withdrawal entries also become transfer rows (in the same
     # transaction as the ledger page): where the ledger is the complete record of transfers.
@@ -73,6 +90,10 @@ class ExchangeProfile:
     def retention(self, stream: str) -> timedelta | None:
         source = self.sources.get(stream)
         return source.retention if source else None
+
+    def served_from(self, stream: str, now: datetime) -> datetime | None:
+        source = self.sources.get(stream)
+        return source.served_from(now) if source else None
 
     @property
     def needs_symbols(self) -> bool:
@@ -176,14 +197,70 @@ KRAKEN = ExchangeProfile(
 )
 
 
+def _okx_data(path: str) -> AnswerShape:
+    # Every OKX answer is {"code": "0", "msg": "", "data": [...]}; ccxt raises on other codes
+    # before this check.
+    return AnswerShape(path, "object", (("code", "value"), ("data", "list")))
+
+
+OKX = ExchangeProfile(
+    exchange="okx",
+    sources={
+        # asset/deposit-history and withdrawal-history: newest first, 100 per page, `after` = "records
+        # earlier than this ts", `before` = "later than" (ccxt sends since as before, until as after).
+        streams.DEPOSITS: StreamSource(
+            "fetch_deposits",
+            CursorPages(100, "after", "data.-1.ts", overlap_ms=1),
+            timedelta(days=1),
+            refresh_pending=True,
+        ),
+        streams.WITHDRAWALS: StreamSource(
+            "fetch_withdrawals",
+            CursorPages(100, "after", "data.-1.ts", overlap_ms=1),
+            timedelta(days=1),
+            refresh_pending=True,
+        ),
+        # trade/fills-history: the last 3 months only ("Retrieve recently-filled transaction details
+        # in the last 3 months"), every spot instrument at once, newest first, 100 per page, `after`
+        # = the last fill's billId, begin/end filter by time.
+        streams.TRADES: StreamSource(
+            "fetch_my_trades", CursorPages(100, "after", "data.-1.billId"), retention=timedelta(days=90)
+        ),
+        # account/bills-archive: the last 3 months, newest first, 100 per page by `after` = billId.
+        # ccxt's fetch_ledger sends no begin, so pages are walked back to the window's start.
+        streams.LEDGER: StreamSource(
+            "fetch_ledger",
+            CursorPages(100, "after", "data.-1.billId", filters_time=False),
+            retention=timedelta(days=90),
+        ),
+    },
+    # account/config names the key's account by `uid` (and its permissions and IP binding).
+    identity=AccountIdentity("private_get_account_config", "data.0.uid"),
+    answer_shapes=(
+        _okx_data("/api/v5/public/instruments"),
+        _okx_data("/api/v5/account/balance"),
+        _okx_data("/api/v5/account/config"),
+        _okx_data("/api/v5/trade/fills-history"),
+        _okx_data("/api/v5/account/bills-archive"),
+        _okx_data("/api/v5/asset/deposit-history"),
+        _okx_data("/api/v5/asset/withdrawal-history"),
+    ),
+    ccxt_options={
+        "fetchMarkets": {"types": ["spot"]},
+        "fetchLedger": {"method": "privateGetAccountBillsArchive"},
+    },
+    # asset/currencies is a private call per load_markets; markets carry all we need.
+    ccxt_has={"fetchCurrencies": False},
+)
+
+
 def identity_in(identity: AccountIdentity, answer: Any) -> str | None:
     """The account identity an answer holds (None where it holds none)."""
-    for part in identity.path.split("."):
-        answer = answer.get(part) if isinstance(answer, dict) else None
-    return None if answer in (None, "") else str(answer)
+    value = value_at(answer, identity.path)
+    return None if value in (None, "") else str(value)
 
 
-PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE, KRAKEN)}
+PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE, KRAKEN, OKX)}
 
 
 def get_profile(exchange: str) -> ExchangeProfile:

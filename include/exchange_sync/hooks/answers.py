@@ -41,11 +41,20 @@ def check_answer(exchange: str, path: str, answer: Any, shapes: tuple[AnswerShap
     if shape.kind == "list" and not all(isinstance(item, dict) for item in answer):
         _bad(exchange, path, "a list whose items are not records", answer)
     for dotted, kind in shape.keys:
-        value: Any = answer
-        for part in dotted.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = value_at(answer, dotted)
         if value is None or not _is(value, kind):
             _bad(exchange, path, f"no {kind} at '{dotted}'", answer)
+
+
+def value_at(answer: Any, dotted: str) -> Any:
+    """The value at a dotted path into an answer (`data.0.uid`; `-1`: a list's last item), None
+    where there is none."""
+    for part in dotted.split("."):
+        if isinstance(answer, list) and part.lstrip("-").isdigit():
+            answer = answer[int(part)] if -len(answer) <= int(part) < len(answer) else None
+        else:
+            answer = answer.get(part) if isinstance(answer, dict) else None
+    return answer
 
 
 def unparseable(client: Any, exc: Exception) -> Exception:

@@ -119,6 +119,8 @@ def build_client(
         if value:
             config[name] = value
     client = getattr(ccxt, credentials.exchange)(config)
+    if profile and profile.ccxt_has:
+        client.has = {**client.has, **profile.ccxt_has}
     # Parse every amount as a string so nothing passes through a binary float.
     client.number = str
     if credentials.base_url:

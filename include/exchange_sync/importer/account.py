@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,9 +28,6 @@ from exchange_sync.warehouse import Cursor, Warehouse
 from exchange_sync.warehouse.store import TRANSFER_KIND
 
 log = logging.getLogger(__name__)
-
-# Ask a little inside a retention window, not at its edge: the exchange's clock and ours differ.
-RETENTION_MARGIN = timedelta(hours=1)
 
 # What identifies a stream's row and when it happened, in the warehouse's words.
 ROW_ID = {
@@ -129,11 +126,13 @@ class AccountImporter:
         ]
         for stream in wanted:
             self.report.streams[stream] = StreamReport()
-        per_symbol = [
-            s for s in wanted if s in self.profile.sources and self.profile.sources[s].paging.per_symbol
-        ]
+        sources = [self.profile.sources[s] for s in wanted if s in self.profile.sources]
+        # Symbols and currencies are found from the balance answer (unless the symbols are given).
+        needs_balance = any(
+            (source.paging.per_symbol and symbols is None) or source.paging.per_currency for source in sources
+        )
         balance = None
-        if streams.BALANCES in wanted or (per_symbol and symbols is None):
+        if streams.BALANCES in wanted or needs_balance:
             balance = self._fetch_balance()
             self.report.exchange_uid = self._identity(balance)
         if streams.BALANCES in wanted:
@@ -142,11 +141,19 @@ class AccountImporter:
             if stream == streams.BALANCES:
                 continue
             source = self.profile.sources[stream]
-            if not source.paging.per_symbol:
-                self._import(stream, source, None)
-                continue
-            for symbol in symbols if symbols is not None else self._candidates(balance):
-                self._import(stream, source, symbol)
+            for scope in self._scopes(stream, source, balance, symbols):
+                self._import(stream, source, scope)
+
+    def _scopes(
+        self, stream: str, source: StreamSource, balance: dict[str, Any] | None, symbols: list[str] | None
+    ) -> list[str | None]:
+        """What one stream is asked about, one request series each: its symbols, its currencies,
+        or the whole account at once."""
+        if source.paging.per_symbol:
+            return list(symbols) if symbols is not None else list(self._candidates(balance))
+        if source.paging.per_currency:
+            return list(self._currencies(stream, balance or {}))
+        return [None]
 
     # -- balances --------------------------------------------------------------------------
 
@@ -177,8 +184,8 @@ class AccountImporter:
 
     # -- paged streams -----------------------------------------------------------------------
 
-    def _import(self, stream: str, source: StreamSource, symbol: str | None) -> None:
-        cursor = self.warehouse.cursor(self.account.id, stream, symbol or "")
+    def _import(self, stream: str, source: StreamSource, scope: str | None) -> None:
+        cursor = self.warehouse.cursor(self.account.id, stream, scope or "")
         run = StreamRun(
             account_id=self.account.id,
             stream=stream,
@@ -188,14 +195,14 @@ class AccountImporter:
             until=datetime.now(UTC),
             time_of=lambda row: row[ROW_TIME[stream]],
             id_of=lambda row: row[ROW_ID[stream]],
-            symbol=symbol,
+            scope=scope,
             last_answer=lambda: self.client.request_log.last_answer,
         )
         fetched = 0
         for page in source.paging.pages(run):
             fetched += self._commit_page(stream, page)
-        where = f" {symbol}" if symbol else ""
-        if fetched or symbol is None:
+        where = f" {scope}" if scope else ""
+        if fetched or scope is None:
             log.info("%s %s%s: %d rows (from %s)", self.label, stream, where, fetched, run.start.isoformat())
 
     def _start(self, stream: str, source: StreamSource, cursor: Cursor | None) -> datetime:
@@ -208,11 +215,10 @@ class AccountImporter:
             pending = self.warehouse.oldest_pending_transfer(self.account.id, TRANSFER_KIND[stream])
             if pending is not None:
                 start = max(self.account.history_start, min(start, pending))
-        if source.retention is not None:
-            served_from = datetime.now(UTC) - source.retention + RETENTION_MARGIN
-            if start < served_from:
-                self._unreachable(stream, start, served_from)
-                start = served_from
+        served_from = source.served_from(datetime.now(UTC))
+        if served_from is not None and start < served_from:
+            self._unreachable(stream, start, served_from)
+            start = served_from
         return start
 
     def _unreachable(self, stream: str, start: datetime, served_from: datetime) -> None:
@@ -266,6 +272,13 @@ class AccountImporter:
             ", ".join(sorted(assets)),
         )
         return symbols
+
+    def _currencies(self, stream: str, balance: dict[str, Any]) -> list[str]:
+        """Every currency the exchange keeps an account (and so a history) of for this account:
+        the balance answer lists them all, empty ones included, and currencies imported before stay."""
+        listed = set((balance.get("total") or {}).keys())
+        known = {c.scope for c in self.warehouse.cursors(self.account.id, stream) if c.scope}
+        return sorted(listed | known)
 
     # -- plumbing --------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from exchange_sync.hooks.answers import bad_record
+from exchange_sync.hooks.answers import bad_record, value_at
 from exchange_sync.streams import Cursor
 
 Row = dict[str, Any]
@@ -68,12 +68,10 @@ class StreamRun:
     until: datetime  # the run's "now": what this run covers
     time_of: Callable[[Row], datetime]
     id_of: Callable[[Row], str]
-    symbol: str | None = None
+    # The symbol (per-symbol streams) or currency (per-currency streams) this run asks about;
+    # it is the ccxt call's first argument and the cursor's scope.
+    scope: str | None = None
     last_answer: Callable[[], Any] = field(default=lambda: None)  # the raw JSON of the last answer
-
-    @property
-    def scope(self) -> str:
-        return self.symbol or ""
 
     def synced(self) -> datetime:
         """How far the stream was imported before this run (history start when never)."""
@@ -82,11 +80,12 @@ class StreamRun:
     def cursor_at(self, synced_until: datetime, position: str | None = None) -> Cursor:
         # A re-read of older windows (pending transfers) never moves a cursor backwards.
         synced = max(synced_until, self.cursor.synced_until) if self.cursor else synced_until
-        return Cursor(self.account_id, self.stream, synced, scope=self.scope, position=position)
+        return Cursor(self.account_id, self.stream, synced, scope=self.scope or "", position=position)
 
 
 class Paging(Protocol):
     per_symbol: bool  # does each request need a symbol (and the account symbol discovery)?
+    per_currency: bool  # ... or a currency (Coinbase: one ledger per currency account)?
 
     def pages(self, run: StreamRun) -> Iterator[Page]: ...
 
@@ -96,13 +95,14 @@ class TradeIdPages:
     limit: int
     param: str  # the exchange's "from this id on" parameter, e.g. fromId
     per_symbol: bool = True
+    per_currency: bool = False
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
         last_id = run.cursor.position if run.cursor else None
         while True:
             requested_at = datetime.now(UTC)
             from_id = int(last_id) + 1 if last_id is not None else 0
-            rows = run.fetch(run.symbol, None, self.limit, {self.param: from_id})
+            rows = run.fetch(run.scope, None, self.limit, {self.param: from_id})
             if rows:
                 last_id = str(max(_numeric_id(run, row) for row in rows))
             last_page = len(rows) < self.limit
@@ -117,6 +117,7 @@ class TimeWindows:
     window: timedelta  # the widest since..until one request may ask for
     limit: int  # page size inside a window (offset paging)
     per_symbol: bool = False
+    per_currency: bool = False
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
         start = run.start
@@ -143,6 +144,7 @@ class OffsetPages:
     limit: int  # the exchange's fixed page size
     count_path: str  # where the answer says how many entries the window holds, e.g. result.count
     per_symbol: bool = False
+    per_currency: bool = False
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
         now = whole_second(run.until)
@@ -190,6 +192,7 @@ class OffsetPages:
 class RecentWindow:
     keeps: timedelta  # how far back the endpoint answers (documented look-back)
     per_symbol: bool = False
+    per_currency: bool = False
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
         since = whole_second(max(run.start, run.until - self.keeps))
@@ -203,21 +206,34 @@ class CursorPages:
     param: str  # the request parameter that carries the cursor, e.g. cursor, starting_after, after
     next_cursor: str  # where an answer says the next page starts: a dotted path, `-1` = last item
     per_symbol: bool = False
+    per_currency: bool = False
     # The exchange filters by time itself (since/until reach the request); otherwise pages are
     # walked until one reaches past the window's start, and older rows are dropped here.
     filters_time: bool = True
+    # Cursors that are times, compared exclusively ("older than ts", OKX's transfer history):
+    # step back one millisecond less, so rows sharing the last row's millisecond are re-read
+    # (an upsert) rather than skipped. 0 for ids, which never repeat.
+    overlap_ms: int = 0
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
-        since, until, cursor = whole_second(run.start), whole_second(run.until), None
-        if run.cursor is not None and run.cursor.position:
-            state = json.loads(run.cursor.position)
-            since, until, cursor = from_ms(state["since"]), from_ms(state["until"]), state["cursor"]
+        now = whole_second(run.until)
+        if run.cursor is None or not run.cursor.position:
+            yield from self._window(run, whole_second(run.start), now, None)
+            return
+        # Finish the window a killed run left (from its last cursor), then go on to now.
+        state = json.loads(run.cursor.position)
+        since, until = from_ms(state["since"]), from_ms(state["until"])
+        yield from self._window(run, since, until, state["cursor"])
+        if until < now:
+            yield from self._window(run, until, now, None)
+
+    def _window(self, run: StreamRun, since: datetime, until: datetime, cursor: str | None) -> Iterator[Page]:
         while True:
             params = {"until": to_ms(until)} if self.filters_time else {}
             if cursor:
                 params[self.param] = cursor
-            page = run.fetch(None, to_ms(since) if self.filters_time else None, self.limit, params)
-            cursor = _at(run.last_answer(), self.next_cursor) if page else None
+            page = run.fetch(run.scope, to_ms(since) if self.filters_time else None, self.limit, params)
+            cursor = self._next(run.last_answer(), cursor) if page else None
             older = any(run.time_of(row) < since for row in page)
             # Newer than the window: arrived during the run, imported by the next one.
             rows = [row for row in page if since <= run.time_of(row) <= until + timedelta(seconds=1)]
@@ -228,15 +244,19 @@ class CursorPages:
             if done:
                 return
 
+    def _next(self, answer: Any, previous: str | None) -> str | None:
+        cursor = _at(answer, self.next_cursor)
+        if cursor is None or not self.overlap_ms or not cursor.isdigit():
+            return cursor
+        overlapped = str(int(cursor) + self.overlap_ms)
+        # A whole page within one millisecond would be asked for again and again: move on.
+        return cursor if overlapped == previous else overlapped
+
 
 def _at(answer: Any, path: str) -> str | None:
-    """The value at a dotted path (`-1`: a list's last item), as text; None where there is none."""
-    for part in path.split("."):
-        if isinstance(answer, list) and part.lstrip("-").isdigit():
-            answer = answer[int(part)] if -len(answer) <= int(part) < len(answer) else None
-        else:
-            answer = answer.get(part) if isinstance(answer, dict) else None
-    return None if answer in (None, "") else str(answer)
+    """The value at a dotted path, as text; None where there is none."""
+    value = value_at(answer, path)
+    return None if value in (None, "") else str(value)
 
 
 def _resumed_window(run: StreamRun) -> tuple[datetime, datetime, int, int | None] | None:

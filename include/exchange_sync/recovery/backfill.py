@@ -141,10 +141,9 @@ def lost_to_retention(
     profile = get_profile(account.exchange)
     lost = {}
     for stream, last_good in incident.last_good_cursors.items():
-        kept = profile.retention(stream)
-        if kept is None or not last_good:
+        served_from = profile.served_from(stream, started_at)
+        if served_from is None or not last_good:
             continue
-        served_from = started_at - kept
         if datetime.fromisoformat(last_good) < served_from:
             lost[stream] = (datetime.fromisoformat(last_good), served_from)
     return lost

@@ -20,7 +20,8 @@ failed or canceled withdrawal refunded); POST .../status {"status"}; GET/POST ..
 /_sim/notifications.
 
 Ground truth (GET .../history) is what ccxt's unified parse of the account's exchange returns,
-so a warehouse filled through ccxt can be compared with it field by field:
+so a warehouse filled through ccxt can be compared with it field by field. It is the complete
+history; `retention_days` and `server_time` say which part of each stream the API still serves.
 
 * trades (oldest first): `id` = Trade.id (Binance: the per-symbol trade id; Kraken: the txid,
   TradesHistory's key), `order_id` = Trade.order, `symbol` = Trade.symbol (unified, BTC/USD),

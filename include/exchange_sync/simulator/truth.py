@@ -97,6 +97,11 @@ def balances_view(world: World, account: Account) -> dict[str, dict[str, str]]:
 def history(world: World, account: Account) -> dict[str, Any]:
     protocol = world.protocol(account.exchange)
     return {
+        "exchange": account.exchange,
+        # What the exchange's API still serves of each stream is the last `retention_days` before
+        # `server_time` (the history itself is complete: an export would hold all of it).
+        "server_time": world.server_time_ms(),
+        "retention_days": dict(protocol.retention_days),
         "trades": [protocol.trade_truth(world, account, t) for t in account.all_trades()],
         "deposits": [protocol.transfer_truth(world, account, d) for d in account.deposits],
         "withdrawals": [protocol.transfer_truth(world, account, w) for w in account.withdrawals],
