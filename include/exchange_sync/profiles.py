@@ -41,6 +41,10 @@ class StreamSource:
     # How far back the exchange's API serves this stream (None: all of it). Nothing older is asked
     # for; what is older and not imported can only come from the exchange's CSV export.
     retention: timedelta | None = None
+    # Native record types (the raw answer's `type`) that are also deposits or withdrawals: each is
+    # stored as a transfer too, parsed by ccxt's parse_transaction, in the page's transaction
+    # (Coinbase's v2 transactions hold trades, transfers and rewards in one list per currency).
+    transfer_types: frozenset[str] = frozenset()
 
     def served_from(self, now: datetime) -> datetime | None:
         """The oldest moment the API still serves (None: all of it). A little inside the window,
@@ -254,13 +258,54 @@ OKX = ExchangeProfile(
 )
 
 
+COINBASE = ExchangeProfile(
+    exchange="coinbase",
+    sources={
+        # GET /v2/accounts/{id}/transactions: one list per currency account (wallet), newest first,
+        # 100 per page, `starting_after` = pagination.next_starting_after (null on the last page).
+        # It holds trades, transfers (send, fiat_deposit, fiat_withdrawal) and rewards: its
+        # transfers are stored as deposits and withdrawals too. ccxt sends no time filter.
+        # Re-read from the oldest pending transfer: a send's status changes in place.
+        streams.LEDGER: StreamSource(
+            "fetch_ledger",
+            CursorPages(
+                100,
+                "starting_after",
+                "pagination.next_starting_after",
+                per_currency=True,
+                filters_time=False,
+                short_page_ends=False,
+            ),
+            timedelta(days=1),
+            refresh_pending=True,
+            transfer_types=frozenset({"send", "fiat_deposit", "fiat_withdrawal"}),
+        ),
+        # GET /api/v3/brokerage/orders/historical/fills: every product at once, newest first,
+        # `cursor` from the answer ("" on the last page), start/end_sequence_timestamp by time.
+        streams.TRADES: StreamSource(
+            "fetch_my_trades", CursorPages(250, "cursor", "cursor", short_page_ends=False), timedelta(days=1)
+        ),
+    },
+    # GET /v2/user names the user (data.id), who owns every wallet a key can see.
+    identity=AccountIdentity("v2_private_get_user", "data.id"),
+    answer_shapes=(
+        AnswerShape("/api/v3/brokerage/market/products", "object", (("products", "list"),)),
+        AnswerShape("/api/v3/brokerage/accounts", "object", (("accounts", "list"),)),
+        AnswerShape("/api/v3/brokerage/orders/historical/fills", "object", (("fills", "list"),)),
+        AnswerShape("/api/v3/brokerage/key_permissions", "object"),
+        AnswerShape("/transactions", "object", (("data", "list"), ("pagination", "object"))),
+        AnswerShape("/v2/user", "object", (("data", "object"),)),
+    ),
+)
+
+
 def identity_in(identity: AccountIdentity, answer: Any) -> str | None:
     """The account identity an answer holds (None where it holds none)."""
     value = value_at(answer, identity.path)
     return None if value in (None, "") else str(value)
 
 
-PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE, KRAKEN, OKX)}
+PROFILES: dict[str, ExchangeProfile] = {p.exchange: p for p in (BINANCE, KRAKEN, OKX, COINBASE)}
 
 
 def get_profile(exchange: str) -> ExchangeProfile:

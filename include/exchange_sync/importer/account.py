@@ -17,10 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from exchange_sync import streams
-from exchange_sync.hooks.answers import unparseable
+from exchange_sync.hooks.answers import bad_record, unparseable
 from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.paging import Fetch, Page, StreamRun
-from exchange_sync.importer.rows import ROWS, balance_rows
+from exchange_sync.importer.rows import ROWS, balance_rows, transfer_row
 from exchange_sync.importer.writer import PageWriter
 from exchange_sync.profiles import ExchangeProfile, StreamSource, identity_in
 from exchange_sync.registry import AccountConfig
@@ -28,6 +28,9 @@ from exchange_sync.warehouse import Cursor, Warehouse
 from exchange_sync.warehouse.store import TRANSFER_KIND
 
 log = logging.getLogger(__name__)
+
+# Where a fetched row carries the transfer its record also is, until the page is committed.
+TRANSFER_OF = "_transfer"
 
 # What identifies a stream's row and when it happened, in the warehouse's words.
 ROW_ID = {
@@ -191,7 +194,7 @@ class AccountImporter:
             stream=stream,
             fetch=self._fetcher(stream, source),
             cursor=cursor,
-            start=self._start(stream, source, cursor),
+            start=self._start(stream, source, cursor, scope),
             until=datetime.now(UTC),
             time_of=lambda row: row[ROW_TIME[stream]],
             id_of=lambda row: row[ROW_ID[stream]],
@@ -205,14 +208,16 @@ class AccountImporter:
         if fetched or scope is None:
             log.info("%s %s%s: %d rows (from %s)", self.label, stream, where, fetched, run.start.isoformat())
 
-    def _start(self, stream: str, source: StreamSource, cursor: Cursor | None) -> datetime:
+    def _start(self, stream: str, source: StreamSource, cursor: Cursor | None, scope: str | None) -> datetime:
         """Where this run asks from: the history start, or the cursor minus the look-back, or the
         oldest transfer still pending (its status may have changed since)."""
         start = self.account.history_start
         if cursor is not None:
             start = max(start, cursor.synced_until - source.lookback)
         if source.refresh_pending:
-            pending = self.warehouse.oldest_pending_transfer(self.account.id, TRANSFER_KIND[stream])
+            pending = self.warehouse.oldest_pending_transfer(
+                self.account.id, TRANSFER_KIND.get(stream), scope if source.paging.per_currency else None
+            )
             if pending is not None:
                 start = max(self.account.history_start, min(start, pending))
         served_from = source.served_from(datetime.now(UTC))
@@ -242,14 +247,36 @@ class AccountImporter:
         def fetch(symbol: str | None, since: int | None, limit: int | None, params: dict) -> list[dict]:
             records = self._counted(stream, method, symbol, since, limit, params)
             imported_at = datetime.now(UTC)
-            return [to_row(r, self.account.id, self.account.exchange, imported_at) for r in records]
+            rows = [to_row(r, self.account.id, self.account.exchange, imported_at) for r in records]
+            if source.transfer_types:
+                for row, record in zip(rows, records, strict=True):
+                    row[TRANSFER_OF] = self._transfer_in(source, record, imported_at)
+            return rows
 
         return fetch
 
+    def _transfer_in(
+        self, source: StreamSource, record: dict[str, Any], imported_at: datetime
+    ) -> dict | None:
+        """The deposit or withdrawal a record of another stream also is (None: it is none)."""
+        info = record.get("info") or {}
+        if info.get("type") not in source.transfer_types:
+            return None
+        transfer = self._parsed(self.client.parse_transaction, info)
+        kind = transfer.get("type")
+        if kind not in ("deposit", "withdrawal"):
+            raise bad_record("transfer", "type", kind, info)
+        return transfer_row(transfer, kind, self.account.id, self.account.exchange, imported_at)
+
     def _commit_page(self, stream: str, page: Page) -> int:
-        rows = [r for r in page.rows if r[ROW_TIME[stream]] >= self.account.history_start]
+        transfers = [t for r in page.rows if (t := r.pop(TRANSFER_OF, None))]
+        start = self.account.history_start
+        rows = [r for r in page.rows if r[ROW_TIME[stream]] >= start]
         derive = stream == streams.LEDGER and self.profile.transfers_from_ledger
-        self._commit(stream, rows, page.cursor, derive)
+        self.writer.submit(
+            stream, rows, page.cursor, derive, [t for t in transfers if t["occurred_at"] >= start]
+        )
+        self._counted_rows(stream, len(rows))
         return len(rows)
 
     # -- trades' symbols -------------------------------------------------------------------------
@@ -285,19 +312,24 @@ class AccountImporter:
     def _counted(self, stream: str, call: Callable[..., Any], *args: Any) -> Any:
         before = self.client.request_log.count
         try:
+            return self._parsed(call, *args)
+        finally:
+            report = self.report.streams.setdefault(stream, StreamReport())
+            report.requests += self.client.request_log.count - before
+
+    def _parsed(self, call: Callable[..., Any], *args: Any) -> Any:
+        try:
             return call(*args)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
             # ccxt's parser choked on an answer that passed the shape check: a bad answer, not a bug
             # of ours to crash on, and nothing of it is stored.
             raise unparseable(self.client, exc) from exc
-        finally:
-            report = self.report.streams.setdefault(stream, StreamReport())
-            report.requests += self.client.request_log.count - before
 
-    def _commit(
-        self, stream: str, rows: list[dict], cursor: Cursor, transfers_from_ledger: bool = False
-    ) -> None:
-        self.writer.submit(stream, rows, cursor, transfers_from_ledger)
+    def _commit(self, stream: str, rows: list[dict], cursor: Cursor) -> None:
+        self.writer.submit(stream, rows, cursor)
+        self._counted_rows(stream, len(rows))
+
+    def _counted_rows(self, stream: str, rows: int) -> None:
         report = self.report.streams[stream]
-        report.rows += len(rows)
+        report.rows += rows
         report.pages += 1

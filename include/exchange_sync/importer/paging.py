@@ -214,6 +214,10 @@ class CursorPages:
     # step back one millisecond less, so rows sharing the last row's millisecond are re-read
     # (an upsert) rather than skipped. 0 for ids, which never repeat.
     overlap_ms: int = 0
+    # Where the cursor is made from the page's last row (OKX), a short page is the last; where
+    # the exchange states the next cursor itself (Coinbase), only a missing one ends the list,
+    # whatever a page's size (it may serve fewer than asked).
+    short_page_ends: bool = True
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
         now = whole_second(run.until)
@@ -237,7 +241,7 @@ class CursorPages:
             older = any(run.time_of(row) < since for row in page)
             # Newer than the window: arrived during the run, imported by the next one.
             rows = [row for row in page if since <= run.time_of(row) <= until + timedelta(seconds=1)]
-            done = not cursor or older or len(page) < self.limit
+            done = not cursor or older or (self.short_page_ends and len(page) < self.limit)
             state = {"since": to_ms(since), "until": to_ms(until), "cursor": cursor}
             position = None if done else json.dumps(state)
             yield Page(rows, run.cursor_at(until if done else run.synced(), position), f"cursor {cursor}")

@@ -27,10 +27,15 @@ class PageWriter:
         self._thread.start()
 
     def submit(
-        self, stream: str, rows: Sequence[dict[str, Any]], cursor: Cursor, transfers_from_ledger: bool = False
+        self,
+        stream: str,
+        rows: Sequence[dict[str, Any]],
+        cursor: Cursor,
+        transfers_from_ledger: bool = False,
+        transfers: Sequence[dict[str, Any]] = (),
     ) -> None:
         self._raise_if_failed()
-        self._pages.put((stream, rows, cursor, transfers_from_ledger))
+        self._pages.put((stream, rows, cursor, transfers_from_ledger, transfers))
 
     def flush(self) -> None:
         """Wait until every submitted page is committed; raise the first commit error."""

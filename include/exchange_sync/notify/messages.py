@@ -85,7 +85,7 @@ def retention_warnings(
 ) -> list[Message]:
     """While the connection stays broken, history the exchange's API keeps only for a while
     (OKX: months) is about to leave it: a warning a week before, per stream (queued with the
-    incident, cancelled when it closes)."""
+    incident, cancelled when it closes). Where it is leaving already, the warning goes now."""
     messages = []
     name = knowledge_for(incident.exchange).name
     for stream, kept in sorted(retention.items()):
@@ -94,14 +94,22 @@ def retention_warnings(
             continue
         oldest_missing = datetime.fromisoformat(last_good)
         leaves = oldest_missing + kept
-        title = f"[exchange-sync] {_label(incident)}: {stream} leave {name}'s API on {leaves:%Y-%m-%d}"
+        due = max(incident.opened_at, leaves - RETENTION_LEAD)
+        if leaves > due:
+            days = max(1, round((leaves - due) / timedelta(days=1)))
+            soon, when = f"leave {name}'s API in {days} days", f"start leaving it on {_when(leaves)}"
+        else:
+            soon, when = f"are leaving {name}'s API", f"have been leaving it since {_when(leaves)}"
+        title = (
+            f"[exchange-sync] {_label(incident)}: {stream} since {oldest_missing:%Y-%m-%d} {soon}; "
+            "fix the key or export a CSV now"
+        )
         body = (
             f"{_label(incident)} is still not importing (incident #{incident.id}, {incident.cause}). "
-            f"{name}'s API keeps {stream} for {kept.days} days only: {stream} since {_when(oldest_missing)}, "
-            f"not imported yet, start leaving it on {_when(leaves)}. Fix the key before then, or export "
-            f"{name}'s CSV of {stream} for that period now.\n\n{_fix_it(incident)}"
+            f"{name}'s API serves {stream} of the last {kept.days} days only: the {stream} not imported "
+            f"since {_when(oldest_missing)} {when}. Fix the key before then, or export {name}'s CSV of "
+            f"{stream} for that period now.\n\n{_fix_it(incident)}"
         )
-        due = max(incident.opened_at, leaves - RETENTION_LEAD)
         messages += _message(
             incident, "retention_warning", targets, title, body, due, key=f"retention-{stream}"
         )

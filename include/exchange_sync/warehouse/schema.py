@@ -160,7 +160,7 @@ notifications = Table(
     Column("account_id", String(64), nullable=False),
     Column(
         "kind", String(32), nullable=False
-    ),  # alert | reminder | recovered | wrong_account | new_key_rejected
+    ),  # alert | reminder | retention_warning | recovered | wrong_account | new_key_rejected
     Column("target", String(250), nullable=False),  # an Apprise connection id; one row per target
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),

@@ -64,14 +64,18 @@ class Warehouse:
         rows: Sequence[Mapping[str, Any]],
         cursor: Cursor,
         transfers_from_ledger: bool = False,
+        transfers: Sequence[Mapping[str, Any]] = (),
     ) -> int:
         """Upsert one page of rows and advance the stream's cursor in a single transaction; for a
-        ledger that is the exchange's record of transfers, derive those too (ledger_transfers.py)."""
+        ledger that is the exchange's record of transfers, derive those too (ledger_transfers.py),
+        and store `transfers` the same answer held (Coinbase's transactions are both)."""
         with self.engine.begin() as conn:
             if rows:
                 upsert(conn, STREAM_TABLES[stream], rows)
             if transfers_from_ledger and rows:
                 derive_transfers(conn, cursor.account_id, (r["refid"] for r in rows))
+            if transfers:
+                upsert(conn, schema.transfers, transfers)
             upsert(conn, schema.cursors, [_cursor_row(cursor)])
         return len(rows)
 
@@ -129,12 +133,17 @@ class Warehouse:
             counts[streams.BALANCES] = len(self._latest_balances(conn, account_id))
         return counts
 
-    def oldest_pending_transfer(self, account_id: str, kind: str) -> datetime | None:
-        """When the oldest transfer stored as pending happened (its status may change later)."""
+    def oldest_pending_transfer(
+        self, account_id: str, kind: str | None = None, currency: str | None = None
+    ) -> datetime | None:
+        """When the oldest transfer stored as pending happened (its status may change later); of
+        one kind and currency, or of any."""
         x = schema.transfers.c
-        query = select(func.min(x.occurred_at)).where(
-            x.account_id == account_id, x.kind == kind, x.status == "pending"
-        )
+        query = select(func.min(x.occurred_at)).where(x.account_id == account_id, x.status == "pending")
+        if kind is not None:
+            query = query.where(x.kind == kind)
+        if currency is not None:
+            query = query.where(x.currency == currency)
         with self.engine.connect() as conn:
             return conn.scalar(query)
 
