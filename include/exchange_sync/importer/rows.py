@@ -129,12 +129,22 @@ def ledger_row(
         # deposits and withdrawals into "transaction".
         "type": str(info.get("type") or entry.get("type") or ""),
         "currency": _field(entry, "ledger entry", "currency"),
-        "amount": -amount if entry.get("direction") == "out" else amount,
+        "amount": _signed(amount, entry.get("direction")),
         "fee": _field(fee, "ledger entry fee", "cost", _decimal, optional=True),
         "balance": _field(entry, "ledger entry", "after", _decimal, optional=True),
         "occurred_at": _field(entry, "ledger entry", "timestamp", _time),
         "imported_at": imported_at,
     }
+
+
+def _signed(amount: Decimal, direction: str | None) -> Decimal:
+    """ccxt unsigns some exchanges' amounts into `direction` (Kraken) and keeps others' signs
+    with the direction beside them (OKX's balChg): the sign is the direction's either way."""
+    if direction == "out":
+        return -abs(amount)
+    if direction == "in":
+        return abs(amount)
+    return amount
 
 
 # Per stream: ccxt's unified record -> warehouse row, all with one signature.
