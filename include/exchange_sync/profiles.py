@@ -228,13 +228,18 @@ OKX = ExchangeProfile(
         # in the last 3 months"), every spot instrument at once, newest first, 100 per page, `after`
         # = the last fill's billId, begin/end filter by time.
         streams.TRADES: StreamSource(
-            "fetch_my_trades", CursorPages(100, "after", "data.-1.billId"), retention=timedelta(days=90)
+            "fetch_my_trades",
+            CursorPages(100, "after", "data.-1.billId"),
+            timedelta(days=1),
+            retention=timedelta(days=90),
         ),
         # account/bills-archive: the last 3 months, newest first, 100 per page by `after` = billId.
         # ccxt's fetch_ledger sends no begin, so pages are walked back to the window's start.
+        # Both re-read a day: like every exchange here, OKX may record an entry after later ones.
         streams.LEDGER: StreamSource(
             "fetch_ledger",
             CursorPages(100, "after", "data.-1.billId", filters_time=False),
+            timedelta(days=1),
             retention=timedelta(days=90),
         ),
     },
