@@ -18,16 +18,8 @@ from exchange_sync.importer.run import run_account_import
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.schema import trades, transfers
 from tests.fixtures.ground_truth import assert_warehouse_matches, served_since
-from tests.fixtures.simulator import every_exchange
+from tests.fixtures.simulator import ENDPOINTS, every_exchange
 from tests.importer.conftest import HISTORY_START, account_config, requests_of
-
-# The endpoint each exchange serves trades from (for faults aimed mid-pagination).
-TRADES_ENDPOINT = {
-    "binance": "/api/v3/myTrades",
-    "kraken": "/0/private/TradesHistory",
-    "okx": "/api/v5/trade/fills-history",
-    "coinbase": "/api/v3/brokerage/orders/historical/fills",
-}
 
 
 @every_exchange
@@ -128,7 +120,7 @@ def test_failed_run_resumes_without_loss_or_duplicates(
     connect(f"conn_{account_sim.id}", account_sim.id)
     account = account_config(account_sim.id, exchange)
     # Let some pages through first, so the failure lands mid-pagination.
-    path = TRADES_ENDPOINT[exchange]
+    path = ENDPOINTS[exchange].trades
     simulator.add_fault(**fault, path_contains=path, count=1, skip=2, account=account_sim.id)
     with pytest.raises(Exception):  # noqa: B017 -- ccxt raises NetworkError / ExchangeNotAvailable subclasses
         run_account_import(account, warehouse)
@@ -158,7 +150,11 @@ def test_run_killed_mid_import_resumes_without_gaps_or_duplicates(
     env = {**os.environ, conn_var: conn_value, "EXCHANGE_SYNC_WAREHOUSE_URL": warehouse_url}
     argv = [sys.executable, "-m", "exchange_sync.cli", "import", account_sim.id, "--registry", str(registry)]
     simulator.add_fault(
-        "latency", latency_ms=400, count=1000, path_contains=TRADES_ENDPOINT[exchange], account=account_sim.id
+        "latency",
+        latency_ms=400,
+        count=1000,
+        path_contains=ENDPOINTS[exchange].trades,
+        account=account_sim.id,
     )
 
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

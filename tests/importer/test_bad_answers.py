@@ -14,11 +14,10 @@ from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.schema import balance_snapshots
 from tests.fixtures.ground_truth import assert_warehouse_matches
-from tests.fixtures.simulator import every_exchange
+from tests.fixtures.simulator import ENDPOINTS, every_exchange
 from tests.importer.conftest import SMALL, account_config, importer_endpoints, requests_of
 
 VARIANTS = ("empty", "html", "broken_json", "wrong_shape", "empty_object")
-BALANCE_ENDPOINT = {"binance": "/api/v3/account", "kraken": "/0/private/BalanceEx"}
 
 
 @pytest.fixture
@@ -53,7 +52,7 @@ def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
         diagnosis = classify_failure(failure)
         assert (diagnosis.cause, diagnosis.transient) == ("exchange_unavailable", True), (path, failure)
         assert path.removeprefix(f"/{exchange}") in failure.message, failure.message
-        if path.endswith(BALANCE_ENDPOINT[exchange]):  # no snapshot as if the account held nothing
+        if path.endswith(ENDPOINTS[exchange].balances):  # no snapshot as if the account held nothing
             assert warehouse.rows(balance_snapshots, account.id) == []
             assert warehouse.cursor(account.id, "balances") is None
 
@@ -101,11 +100,11 @@ def test_failed_request_tracebacks_carry_no_signature_or_key(
     sim_account, simulator, warehouse, connect, exchange
 ):
     key = connect(f"conn_{sim_account.id}", sim_account.id)
-    simulator.add_fault("drop", path_contains=BALANCE_ENDPOINT[exchange], account=sim_account.id)
+    simulator.add_fault("drop", path_contains=ENDPOINTS[exchange].balances, account=sim_account.id)
     with pytest.raises(AccountImportError) as raised:
         run_account_import(account_config(sim_account.id, exchange), warehouse)
     printed = "".join(traceback.format_exception(raised.value))
-    assert BALANCE_ENDPOINT[exchange] in printed  # the request is still named
+    assert ENDPOINTS[exchange].balances in printed  # the request is still named
     assert not re.search(r"sign(ature)?=(?!<redacted>)", printed)
     for secret in (key["api_key"], key["secret"]):
         assert secret not in printed

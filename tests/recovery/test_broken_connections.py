@@ -10,15 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.fixtures.ground_truth import assert_warehouse_matches
-from tests.fixtures.simulator import every_exchange
+from tests.fixtures.simulator import ENDPOINTS, every_exchange
 from tests.recovery.conftest import World
-
-# What the key check (the trigger's one authenticated read, and the identity where the balance
-# does not say) asks of the exchange: all a key of another account is ever used for.
-KEY_CHECK_PATHS = {
-    "binance": ["/binance/api/v3/account"],
-    "kraken": ["/kraken/0/private/BalanceEx", "/kraken/0/private/GetApiKeyInfo"],
-}
 
 
 def import_states(run) -> list[str]:
@@ -183,7 +176,9 @@ def test_keys_of_another_account_are_refused(world: World, make_sim_account):
     stranger_requests = [
         r for r in world.simulator.requests_since(seq)["requests"] if r["account"] == stranger.id
     ]
-    assert [r["path"] for r in stranger_requests] == KEY_CHECK_PATHS[world.exchange]
+    assert [r["path"] for r in stranger_requests] == [
+        f"/{world.exchange}{path}" for path in ENDPOINTS[world.exchange].key_check
+    ]
     assert_warehouse_matches(world.warehouse, world.account_id, world.history())
     versions = {v["failure_cause"] for v in world.warehouse.keys.versions(world.account_id)}
     assert {"key_revoked", "wrong_account"} <= versions
