@@ -78,6 +78,9 @@ class ExchangeProfile:
     # What each endpoint's successful answer looks like (checked before ccxt parses it, see
     # hooks/answers.py); endpoints not listed must still answer JSON.
     answer_shapes: tuple[AnswerShape, ...] = ()
+    # Where the exchange states errors in the body of an HTTP 200, the keys every such body has
+    # (success or error): a 200 without them is checked before ccxt reads it for an error.
+    error_keys: tuple[str, ...] = ()
     # The exchange's per-key call counter, where it has one: requests are paced by its model
     # (hooks/pacing.py) instead of ccxt's even spacing.
     call_counter: CallCounter | None = None
@@ -245,6 +248,7 @@ OKX = ExchangeProfile(
     },
     # account/config names the key's account by `uid` (and its permissions and IP binding).
     identity=AccountIdentity("private_get_account_config", "data.0.uid"),
+    error_keys=("code", "msg"),
     answer_shapes=(
         _okx_data("/api/v5/public/instruments"),
         _okx_data("/api/v5/account/balance"),

@@ -57,6 +57,11 @@ def value_at(answer: Any, dotted: str) -> Any:
     return answer
 
 
+def states_error(answer: Any, error_keys: tuple[str, ...]) -> bool:
+    """Whether a body carries the keys the exchange states its errors (and successes) in."""
+    return isinstance(answer, dict) and all(value_at(answer, key) is not None for key in error_keys)
+
+
 def unparseable(client: Any, exc: Exception) -> Exception:
     """The error for an answer that passed the shape check but that ccxt's parser choked on."""
     import ccxt

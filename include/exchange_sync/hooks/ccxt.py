@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from airflow.sdk import BaseHook
 
 from exchange_sync.airflow_connections import find_connection
-from exchange_sync.hooks.answers import AnswerShape, check_answer
+from exchange_sync.hooks.answers import AnswerShape, check_answer, states_error
 from exchange_sync.hooks.credentials import (
     CONN_TYPE,
     ConnectionProblem,
@@ -127,7 +127,9 @@ def build_client(
         client.urls["api"] = rebase_urls(client.urls["api"], credentials.base_url)
     client.request_log = RequestLog()
     client.pacer = Pacer(counter) if counter is not None and client_pacing_enabled() else None
-    _instrument(client, profile.answer_shapes if profile else (), asynchronous)
+    _instrument(
+        client, profile.answer_shapes if profile else (), profile.error_keys if profile else (), asynchronous
+    )
     if not client_pacing_enabled():
         client.enableRateLimit = False
     return client
@@ -151,10 +153,13 @@ def rebase_urls(urls: Any, base_url: str) -> Any:
     return urls
 
 
-def _instrument(client: Any, shapes: tuple[AnswerShape, ...], asynchronous: bool) -> None:
+def _instrument(
+    client: Any, shapes: tuple[AnswerShape, ...], error_keys: tuple[str, ...], asynchronous: bool
+) -> None:
     """Wrap the client's transport: log each request, check each answer's shape, scrub errors."""
     original_fetch = client.fetch
     original_on_response = client.on_rest_response
+    original_handle_errors = client.handle_errors
     log: RequestLog = client.request_log
 
     def before(url: str, method: str) -> str:
@@ -204,5 +209,16 @@ def _instrument(client: Any, shapes: tuple[AnswerShape, ...], asynchronous: bool
         log.last_body = body[:10_000] if isinstance(body, str) else body
         return body
 
+    # Exchanges that state errors in a 200's body (OKX's {"code": "5xxxx"}): ccxt reads any 200
+    # body for one, and raises a bare ExchangeError on a body that is no answer of the exchange
+    # at all ({} from a proxy). Such a body is checked here first, so it is a BadResponse.
+    def handle_errors(
+        code: int, reason: str, url: str, method: str, headers: Any, body: Any, answer: Any, *rest: Any
+    ) -> Any:
+        if error_keys and 200 <= int(code) < 300 and not states_error(answer, error_keys):
+            check_answer(client.id, urlsplit(url).path, answer, shapes)
+        return original_handle_errors(code, reason, url, method, headers, body, answer, *rest)
+
     client.fetch = fetch
     client.on_rest_response = on_rest_response
+    client.handle_errors = handle_errors
