@@ -40,7 +40,9 @@ def classify(
     document = parse(body)
     codes = texts_at(document, knowledge.code_fields)
     messages = texts_at(document, knowledge.message_fields)
-    verdict = ccxt_verdict(exchange, status, body) if (status is not None or body) else None
+    verdict = None
+    if not _shape_refused(status, error) and (status is not None or body):
+        verdict = ccxt_verdict(exchange, status, body)
     if verdict is None and error is not None:
         verdict = Verdict(type(error), str(error), from_body=False)
     if error is not None:
@@ -78,6 +80,12 @@ def classify(
             matched=decision.matched,
         ),
     )
+
+
+def _shape_refused(status: int | None, error: BaseException | None) -> bool:
+    """A success whose body the shape check refused (hooks/answers.py): not the exchange's error,
+    even where ccxt's handler would call the body one (OKX's reads `{}` as an ExchangeError)."""
+    return status is not None and 200 <= status < 300 and type(error).__name__ == "BadResponse"
 
 
 def _is_error_text(status: int | None, verdict: Verdict | None) -> bool:
