@@ -31,9 +31,11 @@ lint: install
 
 ## Benchmarks: DAG parse time, and import overhead against bare ccxt loops (as shipped: ccxt's
 ## rate limiter on; with 30 ms network latency and no limiter; on bare loopback, the worst case);
-## a Kraken import's requests and wall time against what Kraken's page sizes and call counter allow.
+## a Kraken import's requests and wall time against what Kraken's page sizes and call counter allow;
+## every exchange's first import against the fewest requests its page sizes allow.
 bench: install
 	$(BIN)/python bench/parse_dags.py
+	$(BIN)/python bench/requests_vs_minimum.py
 	$(BIN)/python bench/import_vs_ccxt.py
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
