@@ -67,6 +67,9 @@ SCENARIOS = {
         lambda w: w.simulator.key_action(w.key["api_key"], "expire"),
         _new_key,
         "rotated",
+        # OKX keys have no expiry date: one "expires" by being deleted after 14 days unused, and
+        # then answers 50119 "API key doesn't exist" like any deleted key.
+        cause_on={"okx": ("key_revoked", "deleted or revoked")},
     ),
     "reading permission removed": Scenario(
         "permission_missing",
@@ -97,9 +100,13 @@ SCENARIOS = {
         lambda w: w.simulator.set_account_status(w.account_id, "closed"),
         _reactivate_and_new_key,
         "rotated",
-        # Kraken answers every call of a closed account's keys with EAPI:Invalid key, as for a
-        # deleted key, and has no call that says the account is closed.
-        cause_on={"kraken": ("key_revoked", "deleted or revoked")},
+        # Kraken answers every call of a closed account's keys with EAPI:Invalid key, OKX with
+        # 50119 "API key doesn't exist", as for a deleted key; neither has a call that says the
+        # account is closed.
+        cause_on={
+            "kraken": ("key_revoked", "deleted or revoked"),
+            "okx": ("key_revoked", "deleted or revoked"),
+        },
     ),
 }
 

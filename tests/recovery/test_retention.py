@@ -69,7 +69,7 @@ def test_warning_goes_out_a_week_before_history_leaves_the_api(world: World):
         assert f"{stream} since {last_import:%Y-%m-%d} leave" in warning["title"]
         assert re.search(r"in [45] days", warning["title"]), warning["title"]
         leaves = last_import + timedelta(days=kept)
-        assert f"{leaves:%Y-%m-%d %H:%M} UTC" in warning["body"] and "CSV" in warning["body"]
+        assert f"{leaves:%Y-%m-%d %H:%M} UTC" in warning["message"] and "CSV" in warning["message"]
     assert all(m["sent_at"] is not None for m in retention_outbox(world))
     assert incident.state == "open"
 
@@ -111,10 +111,10 @@ def test_backfill_after_the_window_reports_what_was_lost_to_retention(world: Wor
     assert (closed.state, closed.resolution) == ("closed", "recovered")
     recovered = world.messages()[-1]
     assert recovered["title"].startswith("[exchange-sync] Recovered")
-    assert "NOT complete" in recovered["body"] and "CSV" in recovered["body"]
+    assert "NOT complete" in recovered["message"] and "CSV" in recovered["message"]
     for stream in retention:
-        assert f"{stream} {last_import:%Y-%m-%d}" in recovered["body"], recovered["body"]
-    assert "nothing is missing" not in recovered["body"]
+        assert f"{stream} {last_import:%Y-%m-%d}" in recovered["message"], recovered["message"]
+    assert "nothing is missing" not in recovered["message"]
     # What the API still serves was backfilled exactly; the forgotten part stays missing.
     history = world.history()
     assert_warehouse_matches(world.warehouse, world.account_id, history)
