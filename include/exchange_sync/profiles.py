@@ -297,6 +297,9 @@ COINBASE = ExchangeProfile(
     },
     # GET /v2/user names the user (data.id), who owns every wallet a key can see.
     identity=AccountIdentity("v2_private_get_user", "data.id"),
+    # v3 accounts (ccxt's default is v2, which shows totals only): free and held apart, and every
+    # wallet the user has, empty ones included, so each wallet's transactions are read.
+    ccxt_options={"fetchBalance": "v3PrivateGetBrokerageAccounts"},
     answer_shapes=(
         AnswerShape("/api/v3/brokerage/market/products", "object", (("products", "list"),)),
         AnswerShape("/api/v3/brokerage/accounts", "object", (("accounts", "list"),)),

@@ -44,7 +44,7 @@ def test_valid_registry_with_defaults(tmp_path):
     ("entry", "field", "message"),
     [
         ("{id: bob, exchange: binanse}", "exchange", "unknown exchange 'binanse' (did you mean 'binance'?)"),
-        ("{id: bob, exchange: okx}", "exchange", "no profile for it yet"),
+        ("{id: bob, exchange: bybit}", "exchange", "no profile for it yet"),
         ("{id: bob, exchange: binance, streams: [ledgr]}", "streams", "unknown stream 'ledgr'"),
         ("{id: bob, exchange: binance, streams: [ledger]}", "streams", "binance has no 'ledger' stream"),
         ("{id: bob, exchange: binance, history_start: yesterday}", "history_start", "not a date"),
