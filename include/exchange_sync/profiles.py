@@ -41,10 +41,11 @@ class StreamSource:
     # How far back the exchange's API serves this stream (None: all of it). Nothing older is asked
     # for; what is older and not imported can only come from the exchange's CSV export.
     retention: timedelta | None = None
-    # Native record types (the raw answer's `type`) that are also deposits or withdrawals: each is
-    # stored as a transfer too, parsed by ccxt's parse_transaction, in the page's transaction
-    # (Coinbase's v2 transactions hold trades, transfers and rewards in one list per currency).
-    transfer_types: frozenset[str] = frozenset()
+    # Native record types (the raw answer's `type`) that are also deposits or withdrawals, with
+    # their kind (None: the amount's sign says): each is stored as a transfer too, parsed by ccxt's
+    # parse_transaction, in the page's transaction (Coinbase's v2 transactions hold trades,
+    # transfers and rewards in one list per currency).
+    transfer_types: dict[str, str | None] = field(default_factory=dict)
 
     def served_from(self, now: datetime) -> datetime | None:
         """The oldest moment the API still serves (None: all of it). A little inside the window,
@@ -287,7 +288,8 @@ COINBASE = ExchangeProfile(
             ),
             timedelta(days=1),
             refresh_pending=True,
-            transfer_types=frozenset({"send", "fiat_deposit", "fiat_withdrawal"}),
+            # ccxt's parse_transaction reads a fiat withdrawal's positive subtotal as a deposit.
+            transfer_types={"send": None, "fiat_deposit": "deposit", "fiat_withdrawal": "withdrawal"},
         ),
         # GET /api/v3/brokerage/orders/historical/fills: every product at once, newest first,
         # `cursor` from the answer ("" on the last page), start/end_sequence_timestamp by time.

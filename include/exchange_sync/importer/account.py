@@ -263,7 +263,7 @@ class AccountImporter:
         if info.get("type") not in source.transfer_types:
             return None
         transfer = self._parsed(self.client.parse_transaction, info)
-        kind = transfer.get("type")
+        kind = source.transfer_types[info["type"]] or transfer.get("type")
         if kind not in ("deposit", "withdrawal"):
             raise bad_record("transfer", "type", kind, info)
         return transfer_row(transfer, kind, self.account.id, self.account.exchange, imported_at)
