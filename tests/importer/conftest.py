@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -46,6 +47,15 @@ def no_leftover_faults(simulator):
     simulator.clear_faults()
 
 
+# An id in a path (Coinbase's /v2/accounts/{wallet uuid}/transactions): the endpoint is what
+# follows it, the same for every account.
+_PATH_ID = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _endpoint(path: str) -> str:
+    return _PATH_ID.split(path)[-1]
+
+
 def importer_endpoints(make_sim_account, connect, warehouse, exchange: str) -> Counter:
     """Every path a clean first import requests, with how often (found once per exchange)."""
     from exchange_sync.importer.run import run_account_import
@@ -56,5 +66,5 @@ def importer_endpoints(make_sim_account, connect, warehouse, exchange: str) -> C
         seq = account.simulator.last_seq()
         run_account_import(account_config(account.id, exchange), warehouse)
         paths = [r["path"].split("?")[0] for r in account.simulator.requests_since(seq)["requests"]]
-        _ENDPOINTS[exchange] = Counter(p for p in paths if p.startswith(f"/{exchange}/"))
+        _ENDPOINTS[exchange] = Counter(_endpoint(p) for p in paths if p.startswith(f"/{exchange}/"))
     return _ENDPOINTS[exchange]

@@ -29,7 +29,7 @@ def test_first_import_equals_ground_truth(sim_account, warehouse, exchange):
     assert_warehouse_matches(warehouse, sim_account.id, history)
     served = [t for t in history["trades"] if t["timestamp"] >= served_since(history, "trades")]
     assert report["streams"]["trades"]["rows"] == len(served)
-    assert report["streams"]["withdrawals"]["rows"] >= 1
+    assert len([r for r in warehouse.rows(transfers, sim_account.id) if r["kind"] == "withdrawal"]) >= 1
     assert warehouse.account_sync(sim_account.id)["last_error"] is None
 
 
@@ -66,12 +66,14 @@ def test_a_status_that_changes_a_week_later_reaches_the_warehouse(
     pending = [
         (kind, t) for kind in ("deposits", "withdrawals") for t in history[kind] if t["status"] == "pending"
     ]
-    assert {kind for kind, _ in pending} == {"deposits", "withdrawals"}, pending
-    assert all(t["timestamp"] < (time.time() - 7 * 86_400) * 1000 for _, t in pending)
+    # Coinbase shows a deposit only once credited: its pending ones are not on the API yet.
+    unlisted = [(kind, t) for kind, shown in history["unlisted"].items() for t in shown]
+    assert {kind for kind, _ in pending + unlisted} == {"deposits", "withdrawals"}, pending
+    assert all(t["timestamp"] < (time.time() - 7 * 86_400) * 1000 for _, t in pending + unlisted)
     stored = {(r["kind"], r["transfer_id"]): r["status"] for r in warehouse.rows(transfers, sim_account.id)}
     assert all(stored[(kind[:-1], t["id"])] == "pending" for kind, t in pending)
     outcomes = {"deposits": "ok", "withdrawals": "canceled"}
-    for kind, transfer in pending:
+    for kind, transfer in pending + unlisted:
         simulator.settle_transfer(sim_account.id, transfer["id"], outcomes[kind])
     run_account_import(account, warehouse)
     settled = sim_account.history()
