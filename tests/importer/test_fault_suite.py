@@ -64,15 +64,17 @@ class Tally:
 
 
 def _arm(simulator, rng: random.Random, endpoints) -> list[str]:
-    """One to three faults on random endpoints, after 0-3 matching requests. Not scoped to the
-    account: the public market list carries no key (tests run one at a time)."""
+    """One to three faults on random endpoints, after 0-3 matching requests (fewer than a clean
+    import makes of the endpoint, so every fault fires). Not scoped to the account: the public
+    market list carries no key (tests run one at a time)."""
     armed = []
     for _ in range(rng.randint(1, 3)):
         fault = rng.choice(FAULTS)
+        path = rng.choice(sorted(endpoints))
         spec = {
-            "path_contains": rng.choice(sorted(endpoints)),
+            "path_contains": path,
             "count": rng.randint(1, 2),
-            "skip": rng.randint(0, 3),
+            "skip": rng.randint(0, min(3, endpoints[path] - 1)),
         }
         armed.append(simulator.add_fault(**fault, **spec)["id"])
     return armed
