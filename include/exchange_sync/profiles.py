@@ -307,7 +307,7 @@ COINBASE = ExchangeProfile(
         AnswerShape("/api/v3/brokerage/accounts", "object", (("accounts", "list"),)),
         AnswerShape("/api/v3/brokerage/orders/historical/fills", "object", (("fills", "list"),)),
         AnswerShape("/api/v3/brokerage/key_permissions", "object"),
-        AnswerShape("/api/v3/brokerage/transaction_summary", "object"),
+        AnswerShape("/api/v3/brokerage/transaction_summary", "object", (("fee_tier", "object"),)),
         AnswerShape("/v2/currencies", "object", (("data", "list"),)),
         AnswerShape("/v2/currencies/crypto", "object", (("data", "list"),)),
         AnswerShape("/v2/exchange-rates", "object", (("data.rates", "object"),)),
