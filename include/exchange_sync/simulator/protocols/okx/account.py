@@ -51,8 +51,7 @@ async def balance(world: World, signed: Signed) -> web.Response:
     wanted = [c for c in signed.params.get("ccy", "").split(",") if c]
     if len(wanted) > MAX_BALANCE_CCYS:
         raise bad_param("ccy")
-    now = str(world.server_time_ms())
-    updated = str(signed.account.update_time or world.server_time_ms())
+    updated = str(signed.account.update_time)  # when the balances last changed
     details = []
     for code, (free, locked) in sorted(world.balance_split(signed.account).items()):
         if wanted and code not in wanted:
@@ -71,7 +70,7 @@ async def balance(world: World, signed: Signed) -> web.Response:
         "notionalUsd": "",
         "ordFroz": "",
         "totalEq": "",
-        "uTime": now,
+        "uTime": updated,
         "upl": "",
     }
     return wire.reply([body])
