@@ -8,9 +8,11 @@ convention); `limit` "The maximum is 100. The default is 100". Windows: trade/fi
 days", trade/fills-history "last 3 months" (instType required), account/bills "last 7 days",
 account/bills-archive "last 3 months" (docs-v5 "Get transaction details (last 3 days)" / "(last
 3 months)", "Get bills details (last 7 days)" / "(last 3 months)"); 3 months are 90 days here.
-Records older than the window are not served at all, whatever the cursor. With `before` alone a
-page is the `limit` records just newer than it (OKX returns the records closest to the cursor;
-simulator convention for the exact choice), newest first.
+Records older than the window are not served at all, whatever the cursor. Bills filter by
+`ccy`, `type`, `subType`; `instType` SPOT keeps every bill (ccxt's fetch_ledger always sends it;
+transfers count as the spot account's: simulator convention), other instrument types none.
+With `before` alone a page is the `limit` records just newer than it (OKX returns the records
+closest to the cursor; simulator convention for the exact choice), newest first.
 
 account/balance answers the spot-mode trading account (`acctLv` "1"): per currency `eq` =
 `cashBal` = the total, `availBal` free, `frozenBal` = `ordFrozen` what open orders hold,
@@ -243,21 +245,21 @@ async def _bills(world: World, signed: Signed, days: int) -> web.Response:
     ccy, kind, sub_type = params.get("ccy", ""), params.get("type", ""), params.get("subType", "")
     if kind and not kind.isdigit():
         raise bad_param("type")
+    if inst_type not in ("", "SPOT"):
+        return wire.reply([])  # a spot account: no bills of any other instrument type
     keep = None
-    if ccy or kind or sub_type or inst_type:
+    if ccy or kind or sub_type:
 
         def keep(i: int) -> bool:
             entry = index.entries[i]
             native, native_sub = render.bill_type(entry)
-            spot = native == render.TRADE_BILL
             return (
                 (not ccy or entry.asset == ccy)
                 and (not kind or native == kind)
                 and (not sub_type or native_sub == sub_type)
-                and (not inst_type or (inst_type == "SPOT" and spot))
             )
 
-    name = f"okx.bills:{ccy}:{kind}:{sub_type}:{inst_type}"
+    name = f"okx.bills:{ccy}:{kind}:{sub_type}"
     chosen = _page(world, signed, name, index.bill_ids, times, days, keep)
     return wire.reply(
         [render.render_bill(world, signed.account, index.entries[i], index.bill_ids[i]) for i in chosen]
