@@ -44,10 +44,13 @@ Sources: docs-v5 "Error Code" (REST, 501xx: "Timestamp request expired", "Reques
 "OK-ACCESS-KEY" can not be empty", "Invalid OK-ACCESS-KEY", "Invalid OK-ACCESS-TIMESTAMP", "Your
 IP {param0} is not included in your API key's IP whitelist", "API key doesn't exist", "API key
 doesn't have permission", "API frozen, please contact customer service", all HTTP 401 but 50100's
-400), field reports of {"msg":"API key doesn't exist","code":"50119"} with HTTP 401, ccxt okx.py
-exceptions. Simulator conventions (OKX documents none of these): the check order, 50119 for a key
-that existed but was deleted, revoked or expired (OKX keys only "expire" by being deleted after 14
-days unused), 50119 for every key of a closed account, 50100 (rather than 50007 Account blocked)
+400), field reports of {"msg":"API key doesn't exist","code":"50119"} with HTTP 401 and of
+{"msg":"Invalid OK-ACCESS-KEY","code":"50111"} with HTTP 401, ccxt okx.py exceptions. (The HTTP
+statuses of 50100 and 50120 are the docs table's as remembered; no stored copy of that part of
+the table could be consulted.) Simulator conventions (OKX documents none of these): the check
+order, 50119 for a key that existed but was deleted, revoked or expired (OKX keys only "expire"
+by being deleted after 14 days unused), 50119 for every key of a closed account, 50100 (rather
+than 50007 Account blocked)
 for a suspended one, msg "Invalid Sign" for 50113 as OKX sends it.
 """
 

@@ -4,8 +4,10 @@ asset/currencies (GET /api/v5/...).
 docs-v5 "Get deposit history" / "Get withdrawal history": records in reverse chronological
 order, "The 100 most recent records are returned by default"; filters `ccy`, `depId` / `wdId`,
 `txId`, `state`; `after` "Pagination of data to return records earlier than the requested ts",
-`before` "... newer than the requested ts" (epoch ms); `limit` default 100, max 100. OKX states no
-window for either, so every transfer is served. ccxt's fetch_deposits/fetch_withdrawals send
+`before` "... newer than the requested ts" (epoch ms); `limit` default 100, max 100. Today's docs
+state no window for either, so every transfer is served (an older wording of "Get deposit
+history", "up to 100 recent records in a year", as quoted by the JKorf/OKX.Net client, reads as a
+page size, not a window). ccxt's fetch_deposits/fetch_withdrawals send
 `before` = since - 1 and `after` = until; with `before` alone a page is the `limit` records just
 newer than it (simulator convention, as for fills and bills), newest first.
 

@@ -17,7 +17,8 @@ endpoint has its own budget:
   public/time                    10 requests per 2 s      IP
   system/status                   1 request per 5 s       IP
 
-Over a limit OKX answers HTTP 429 {"msg":"Too Many Requests","code":"50011"} (docs-v5 "Rate
+(JKorf/OKX.Net's per-endpoint guards use the same numbers for the private ones.) Over a limit
+OKX answers HTTP 429 {"msg":"Too Many Requests","code":"50011"} (docs-v5 "Rate
 Limits": "When a request is rejected by our system due to rate limits, the system returns error
 code 50011 (Rate limit reached...)"). Simulator conventions: windows are fixed (aligned to the
 clock) rather than sliding, a Retry-After header tells when the window ends, there is no ban,
