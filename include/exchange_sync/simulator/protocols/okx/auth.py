@@ -50,8 +50,7 @@ statuses of 50100 and 50120 are the docs table's as remembered; no stored copy o
 the table could be consulted.) Simulator conventions (OKX documents none of these): the check
 order, 50119 for a key that existed but was deleted, revoked or expired (OKX keys only "expire"
 by being deleted after 14 days unused), 50119 for every key of a closed account, 50100 (rather
-than 50007 Account blocked)
-for a suspended one, msg "Invalid Sign" for 50113 as OKX sends it.
+than 50007 Account blocked) for a suspended one, msg "Invalid Sign" for 50113 as OKX sends it.
 """
 
 from __future__ import annotations
