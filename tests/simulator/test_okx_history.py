@@ -82,6 +82,9 @@ def test_fills_history_pages_the_last_90_days_only(okx, new_key, frank_history, 
     }
     # An `after` cursor older than the window finds nothing, though the ground truth has it.
     assert exchange.fetch_my_trades(params={"after": "500000000000000000"}) == []
+    # ccxt's own pagination (limit=1000, served as 100, then by `end`) reaches the same window.
+    paginated = exchange.fetch_my_trades(params={"paginate": True})
+    assert sorted(t["id"] for t in paginated) == sorted(served)
 
 
 def test_fills_answer_like_okx(okx, new_key, frank_history):
@@ -100,6 +103,10 @@ def test_fills_answer_like_okx(okx, new_key, frank_history):
     assert [f["billId"] for f in forward][-4:] == [f["billId"] for f in raw[:-1]][-4:]
     symbol_only = exchange.fetch_my_trades("BTC/USDT")
     assert symbol_only and {t["symbol"] for t in symbol_only} == {"BTC/USDT"}
+    capped = exchange.private_get_trade_fills_history({"instType": "SPOT", "limit": 1000})["data"]
+    assert len(capped) == PAGE, "more than 100 is served as 100"
+    with pytest.raises(Exception, match="51000"):
+        exchange.private_get_trade_fills_history({"instType": "SPOT", "limit": 0})
     missing = exchange.private_get_trade_fills_history  # instType is required
     with pytest.raises(Exception, match="50014"):
         missing({})

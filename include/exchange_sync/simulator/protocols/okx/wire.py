@@ -69,11 +69,11 @@ def int_param(params: dict[str, str], name: str) -> int | None:
 
 def limit_param(params: dict[str, str], default: int = 100, maximum: int = 100) -> int:
     """`limit`: "Number of results per request. The maximum is 100. The default is 100." (every
-    history endpoint here). 0 or more than the maximum is refused (simulator convention: OKX
-    caps silently in some places; refusing makes a wrong client visible)."""
+    history endpoint here). More than the maximum is served as the maximum (ccxt's paginated
+    calls send limit=1000 and page on); 0 or a non-number is refused (simulator conventions)."""
     limit = int_param(params, "limit")
     if limit is None:
         return default
-    if not 1 <= limit <= maximum:
+    if limit < 1:
         raise bad_param("limit")
-    return limit
+    return min(limit, maximum)
