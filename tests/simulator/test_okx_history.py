@@ -8,6 +8,7 @@ import math
 import time
 from decimal import Decimal
 
+import ccxt
 import pytest
 
 from tests.simulator.conftest import ccxt_trade_facts, ledger_balances, truth_balances, truth_trade_facts
@@ -97,18 +98,22 @@ def test_fills_answer_like_okx(okx, new_key, frank_history):
     assert [f["tradeId"] for f in raw] == newest
     fill = raw[0]
     assert fill["fee"].startswith("-") and fill["execType"] in ("T", "M") and fill["instType"] == "SPOT"
-    forward = exchange.private_get_trade_fills_history({"instType": "SPOT", "before": raw[-1]["billId"]})[
-        "data"
-    ]
-    assert [f["billId"] for f in forward][-4:] == [f["billId"] for f in raw[:-1]][-4:]
+    fills = exchange.private_get_trade_fills_history
+    newer = fills({"instType": "SPOT", "before": raw[-1]["billId"]})["data"]
+    assert [f["billId"] for f in newer] == [f["billId"] for f in raw[:-1]], "newer than `before`"
+    ascending = sorted(int(f["billId"]) for f in fills({"instType": "SPOT"})["data"])
+    closest = fills({"instType": "SPOT", "before": ascending[10], "limit": 3})["data"]
+    assert [int(f["billId"]) for f in closest] == ascending[13:10:-1], "the 3 just newer, newest first"
+    between = fills({"instType": "SPOT", "after": ascending[20], "before": ascending[10]})["data"]
+    assert [int(f["billId"]) for f in between] == ascending[19:10:-1]
     symbol_only = exchange.fetch_my_trades("BTC/USDT")
     assert symbol_only and {t["symbol"] for t in symbol_only} == {"BTC/USDT"}
     capped = exchange.private_get_trade_fills_history({"instType": "SPOT", "limit": 1000})["data"]
     assert len(capped) == PAGE, "more than 100 is served as 100"
-    with pytest.raises(Exception, match="51000"):
+    with pytest.raises(ccxt.BadRequest, match="51000"):
         exchange.private_get_trade_fills_history({"instType": "SPOT", "limit": 0})
     missing = exchange.private_get_trade_fills_history  # instType is required
-    with pytest.raises(Exception, match="50014"):
+    with pytest.raises(ccxt.BadRequest, match="50014"):
         missing({})
     three_days = exchange.private_get_trade_fills({"limit": 100})["data"]
     assert all(int(f["ts"]) >= _since(3) - 60_000 for f in three_days)
@@ -206,8 +211,6 @@ def test_deposits_and_withdrawals_are_served_in_full(okx, new_key, frank_history
 
 
 def test_statuses_are_what_ccxt_makes_of_them():
-    import ccxt
-
     from exchange_sync.simulator.protocols.okx.render import STATES
 
     exchange = ccxt.okx()
