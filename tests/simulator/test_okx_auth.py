@@ -127,6 +127,8 @@ def test_suspended_and_closed_accounts(okx, okx_get, simulator, new_account, new
     assert not isinstance(raised.value, ccxt.AccountSuspended | ccxt.AuthenticationError)
     simulator.set_account_status(account, "closed")
     assert refusal(okx_get("account/balance", key)) == (401, "50119", "API key doesn't exist")
+    with pytest.raises(ccxt.ExchangeError, match="50119"):
+        okx(key).fetch_balance()
     simulator.set_account_status(account, "active")
     assert okx_get("account/balance", key).json()["code"] == "0"
 
