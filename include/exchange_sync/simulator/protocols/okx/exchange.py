@@ -4,7 +4,7 @@ Paths mirror OKX's (GET /okx/api/v5/account/balance is GET https://www.okx.com/a
 balance: ccxt's `rest` URL https://{hostname} rebased onto {simulator}/okx). Every answer is JSON
 {"code", "msg", "data": [...]}: code "0" on success, OKX's error code otherwise, with the HTTP
 status of its error table (`wire`, `auth`). An unknown path answers HTTP 404 {"code":"404",
-"msg":"Not Found"} (what OKX's gateway sends). Keys are UUIDs, secrets 32 upper-case hex
+"data":[],"msg":"Not Found"} (simulator convention). Keys are UUIDs, secrets 32 upper-case hex
 characters, passphrases 8-32 characters with upper and lower case, a digit and a symbol (the
 shape OKX requires when a key is made). The account identity is account/config's `uid`.
 """
@@ -198,10 +198,10 @@ class OkxProtocol(ExchangeProtocol):
     ) -> list[dict[str, Any]]:
         # ccxt okx.parse_ledger_entry: id = billId, referenceId = ordId (None on transfers),
         # amount = balChg (net of the fee), fee = -fee, after = bal, type: the bill's `type`.
-        index = render.ledger_index(world, account)
+        bill_ids = render.ledger_index(world, account).bill_ids  # by entry.seq
         records = []
-        for entry, bill in zip(index.entries, index.bill_ids, strict=True):
-            source = entry.source
+        for entry in entries:
+            source, bill = entry.source, bill_ids[entry.seq]
             fee = entry.fee if isinstance(source, Trade) else entry.fee * 0
             records.append(
                 ledger_record(
