@@ -32,15 +32,23 @@ import requests
 from exchange_sync.hooks.ccxt import rebase_urls
 from exchange_sync.sim_client import SimulatorClient
 from exchange_sync.simulator.protocols.kraken.auth import signature
+from exchange_sync.simulator.protocols.okx.auth import signature as okx_signature
 
 SEED = 7
-EXCHANGES = ["binance", "kraken"]
+EXCHANGES = ["binance", "kraken", "okx"]
 # One cheap private read per exchange: what "the key works" means in neutral tests.
 PROBES: dict[str, Callable[[ccxt.Exchange], Any]] = {
     "binance": lambda exchange: exchange.private_get_account(),
     "kraken": lambda exchange: exchange.private_post_balanceex(),
+    "okx": lambda exchange: exchange.private_get_account_balance(),
 }
-PROBE_PATHS = {"binance": "/binance/api/v3/account", "kraken": "/kraken/0/private/BalanceEx"}
+PROBE_PATHS = {
+    "binance": "/binance/api/v3/account",
+    "kraken": "/kraken/0/private/BalanceEx",
+    "okx": "/okx/api/v5/account/balance",
+}
+# Exchanges whose ledger `amount` is the net change (fee included): OKX's balChg.
+NET_LEDGERS = {"okx"}
 
 
 def start_simulator(*args: str) -> tuple[subprocess.Popen, SimulatorClient]:
@@ -84,6 +92,7 @@ class Key:
 CCXT_OPTIONS: dict[str, dict[str, Any]] = {
     "binance": {"fetchMarkets": {"types": ["spot"]}},
     "kraken": {},
+    "okx": {"fetchMarkets": {"types": ["spot"]}},
 }
 
 
@@ -156,6 +165,14 @@ def binance(client: Callable[..., Any]) -> Callable[..., ccxt.binance]:
 def kraken(client: Callable[..., Any]) -> Callable[..., ccxt.kraken]:
     def make(key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.kraken:
         return client("kraken", key, preload=preload, **options)
+
+    return make
+
+
+@pytest.fixture
+def okx(client: Callable[..., Any]) -> Callable[..., ccxt.okx]:
+    def make(key: Key | None = None, *, preload: bool = True, **options: Any) -> ccxt.okx:
+        return client("okx", key, preload=preload, **options)
 
     return make
 
@@ -261,6 +278,43 @@ def kraken_post(simulator: SimulatorClient) -> Callable[..., Raw]:
     return post
 
 
+def okx_timestamp(ms: int | None = None) -> str:
+    """OK-ACCESS-TIMESTAMP as ccxt writes it: ISO 8601 UTC with milliseconds."""
+    ms = int(time.time() * 1000) if ms is None else ms
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+
+
+@pytest.fixture
+def okx_get(simulator: SimulatorClient) -> Callable[..., Raw]:
+    """A raw OKX private GET signed like ccxt signs it; any header can be replaced or left out
+    (a value of None drops it)."""
+
+    def get(path: str, key: Key | None, params: dict[str, Any] | None = None, **headers: Any) -> Raw:
+        query = urlencode(params or {})
+        request_path = f"/api/v5/{path}" + (f"?{query}" if query else "")
+        timestamp = headers.pop("timestamp", None) or okx_timestamp()
+        sent: dict[str, Any] = {}
+        if key is not None:
+            sent = {
+                "OK-ACCESS-KEY": key.api_key,
+                "OK-ACCESS-PASSPHRASE": key.passphrase,
+                "OK-ACCESS-TIMESTAMP": timestamp,
+                "OK-ACCESS-SIGN": okx_signature(
+                    headers.pop("secret", None) or key.secret, timestamp, "GET", request_path, ""
+                ),
+            }
+        for name, value in headers.items():
+            sent[f"OK-ACCESS-{name.upper()}"] = value
+        response = requests.get(
+            f"{simulator.exchange_url('okx')}{request_path}",
+            headers={k: v for k, v in sent.items() if v is not None},
+            timeout=30,
+        )
+        return Raw(response.status_code, dict(response.headers), response.text)
+
+    return get
+
+
 @pytest.fixture
 def world_settings(simulator: SimulatorClient) -> Iterator[SimulatorClient]:
     """For tests that flip global switches: everything is put back afterwards."""
@@ -302,12 +356,14 @@ def net_balances(history: dict) -> dict[str, Decimal]:
     return {asset: total for asset, total in totals.items() if total != 0}
 
 
-def ledger_balances(history: dict) -> dict[str, Decimal]:
-    """sum(amount - fee) per asset over the ledger, checking each entry's running balance."""
+def ledger_balances(history: dict, net: bool = False) -> dict[str, Decimal]:
+    """sum(amount - fee) per asset over the ledger (sum(amount) where amounts are `net`, fee
+    included: NET_LEDGERS), checking each entry's running balance."""
     totals: dict[str, Decimal] = {}
     for entry in history["ledger"]:
         asset = entry["currency"]
-        totals[asset] = totals.get(asset, Decimal(0)) + Decimal(entry["amount"]) - Decimal(entry["fee"])
+        fee = Decimal(0) if net else Decimal(entry["fee"])
+        totals[asset] = totals.get(asset, Decimal(0)) + Decimal(entry["amount"]) - fee
         assert totals[asset] == Decimal(entry["balance"]) >= 0, entry
     return {asset: total for asset, total in totals.items() if total != 0}
 
@@ -316,9 +372,11 @@ def truth_balances(history: dict) -> dict[str, Decimal]:
     return {a: Decimal(b["free"]) + Decimal(b["locked"]) for a, b in history["balances"].items()}
 
 
-def expected_balances(history: dict) -> dict[str, Decimal]:
+def expected_balances(history: dict, exchange: str = "") -> dict[str, Decimal]:
     """What the balances must be: the ledger's sums where there is a ledger, else the replay."""
-    return ledger_balances(history) if history["ledger"] else net_balances(history)
+    if not history["ledger"]:
+        return net_balances(history)
+    return ledger_balances(history, net=exchange in NET_LEDGERS)
 
 
 def ccxt_trade_facts(trade: dict) -> tuple:

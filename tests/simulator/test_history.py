@@ -13,6 +13,7 @@ from exchange_sync.simulator import ledger
 from exchange_sync.simulator.state import World
 from tests.simulator.conftest import (
     EXCHANGES,
+    NET_LEDGERS,
     expected_balances,
     ledger_balances,
     net_balances,
@@ -40,7 +41,7 @@ def test_every_default_account_keeps_its_ledger_and_balances_equal(world):
 
 def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_account):
     history = simulator.history(new_account(exchange, trades=500, deposits=30, withdrawals=20))
-    assert expected_balances(history) == truth_balances(history)
+    assert expected_balances(history, exchange) == truth_balances(history)
     assert all("e" not in b["free"].lower() for b in history["balances"].values())
     if history["ledger"]:
         # Trades and transfers explain every ledger entry but the rewards.
@@ -53,11 +54,12 @@ def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_
         replayed = net_balances(history)
         for asset, amount in rewards.items():
             replayed[asset] = replayed.get(asset, Decimal(0)) + amount
-        assert {a: v for a, v in replayed.items() if v} == ledger_balances(history)
+        ledgered = ledger_balances(history, net=exchange in NET_LEDGERS)
+        assert {a: v for a, v in replayed.items() if v} == ledgered
 
 
 def test_generated_transfers_have_realistic_statuses(simulator, exchange):
-    history = simulator.history({"binance": "alice", "kraken": "dave"}[exchange])
+    history = simulator.history({"binance": "alice", "kraken": "dave", "okx": "frank"}[exchange])
     now = time.time() * 1000
     deposits = {d["status"] for d in history["deposits"]}
     assert deposits == {"ok", "pending"}, deposits
@@ -74,21 +76,19 @@ def test_pending_deposits_are_not_credited_until_they_are(simulator, exchange, n
     pending = [d for d in before["deposits"] if d["status"] == "pending"]
     assert pending, "an account with >= 10 deposits has a long-pending one"
     deposit = pending[0]
-    assert expected_balances(before) == truth_balances(before)
+    assert expected_balances(before, exchange) == truth_balances(before)
     settled = simulator.settle_transfer(account_id, deposit["id"], "ok")
     assert (settled["id"], settled["status"]) == (deposit["id"], "ok")
     after = simulator.history(account_id)
     asset, amount = deposit["currency"], Decimal(deposit["amount"])
     assert truth_balances(after)[asset] == truth_balances(before).get(asset, Decimal(0)) + amount
-    assert expected_balances(after) == truth_balances(after)
+    assert expected_balances(after, exchange) == truth_balances(after)
     assert [d["status"] for d in after["deposits"] if d["id"] == deposit["id"]] == ["ok"]
     if after["ledger"]:
         credit = after["ledger"][-1]
-        assert (credit["type"], credit["refid"], credit["amount"]) == (
-            "deposit",
-            deposit["id"],
-            deposit["amount"],
-        )
+        # OKX books a deposit as a transfer in (bill type 1) that names no order.
+        kind, refid = {"okx": ("1", None)}.get(exchange, ("deposit", deposit["id"]))
+        assert (credit["type"], credit["refid"], credit["amount"]) == (kind, refid, deposit["amount"])
     with pytest.raises(SimulatorError) as again:
         simulator.settle_transfer(account_id, deposit["id"], "ok")
     assert again.value.status == 409
@@ -105,13 +105,25 @@ def test_a_failed_or_canceled_withdrawal_is_refunded(simulator, exchange, new_ac
     after = simulator.history(account_id)
     refund = Decimal(made["amount"]) + Decimal(made["fee"])
     assert truth_balances(after)[asset] == truth_balances(before)[asset] + refund
-    assert expected_balances(after) == truth_balances(after)
+    assert expected_balances(after, exchange) == truth_balances(after)
     words = {
         "binance": {"failed": "failed", "canceled": "canceled"},
         "kraken": {"failed": "failed", "canceled": "failed"},
+        "okx": {"failed": "failed", "canceled": "canceled"},
     }
     assert settled["status"] == words[exchange][outcome]
-    if after["ledger"]:
+    if after["ledger"] and exchange == "okx":
+        # A transfer out of amount + fee, then back in (bill type 1), naming no order.
+        out = next(e for e in reversed(before["ledger"]) if e["currency"] == asset and e["type"] == "1")
+        back = after["ledger"][-1]
+        assert (out["refid"], Decimal(out["amount"])) == (None, -refund)
+        assert (back["type"], back["refid"], back["currency"], Decimal(back["amount"])) == (
+            "1",
+            None,
+            asset,
+            refund,
+        )
+    elif after["ledger"]:
         entries = [e for e in after["ledger"] if e["refid"] == made["id"]]
         assert [(e["type"], Decimal(e["amount"])) for e in entries] == [
             ("withdrawal", -Decimal(made["amount"])),
@@ -125,7 +137,7 @@ def test_pending_activity_and_ok_settlements(simulator, exchange, new_account):
     assert [d["status"] for d in made["deposits"]] == ["ok", "pending", "pending"]
     assert [w["status"] for w in made["withdrawals"]] == ["pending"]
     history = simulator.history(account_id)
-    assert expected_balances(history) == truth_balances(history)
+    assert expected_balances(history, exchange) == truth_balances(history)
     withdrawal = made["withdrawals"][0]
     before = truth_balances(history)
     assert simulator.settle_transfer(account_id, withdrawal["id"], "ok")["status"] == "ok"
@@ -162,7 +174,7 @@ def test_binance_trade_ids_are_per_symbol_counters(simulator, new_account):
 
 @pytest.mark.parametrize("exchange_name", EXCHANGES)
 def test_amounts_are_canonical_strings(simulator, exchange_name):
-    history = simulator.history({"binance": "bob", "kraken": "dave"}[exchange_name])
+    history = simulator.history({"binance": "bob", "kraken": "dave", "okx": "frank"}[exchange_name])
     amounts = [t[field] for t in history["trades"] for field in ("price", "amount", "cost", "fee")]
     amounts += [e[field] for e in history["ledger"] for field in ("amount", "fee", "balance")]
     amounts += [d["amount"] for d in history["deposits"] + history["withdrawals"]]

@@ -91,7 +91,7 @@ def test_created_account_matches_its_spec(simulator, exchange, new_account):
     assert len({t["market_id"] for t in history["trades"]}) <= 5
     oldest = min(e["timestamp"] for e in history["deposits"] + history["trades"])
     assert time.time() * 1000 - oldest <= 121 * DAY
-    assert expected_balances(history) == truth_balances(history)
+    assert expected_balances(history, exchange) == truth_balances(history)
     with pytest.raises(SimulatorError) as duplicate:
         simulator.create_account(account_id, exchange)
     assert duplicate.value.status == 409
@@ -108,7 +108,7 @@ def test_new_activity_appears_and_keeps_balances_exact(simulator, exchange, clie
     after = simulator.history(account_id)
     assert len(after["trades"]) == len(before["trades"]) + 25
     assert after["trades"][-25:] == created["trades"]
-    assert expected_balances(after) == truth_balances(after)
+    assert expected_balances(after, exchange) == truth_balances(after)
     balance = exchange_client.fetch_balance()
     totals = {a: Decimal(balance[a]["total"]) for a in balance["total"] if balance[a]["total"] is not None}
     assert {a: v for a, v in totals.items() if v} == truth_balances(after)
@@ -155,7 +155,7 @@ def test_control_api_errors(simulator):
     assert bad_json.value.code == 400 and json.load(bad_json.value)["field"] == "body"
 
 
-KEY_FORMATS = {"binance": (64, 64), "kraken": (56, 88)}
+KEY_FORMATS = {"binance": (64, 64), "kraken": (56, 88), "okx": (36, 32)}
 
 
 def test_key_lifecycle_and_info(simulator, exchange, new_account):

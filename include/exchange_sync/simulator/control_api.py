@@ -40,7 +40,9 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   native type (Kraken: trade, deposit, withdrawal, staking; ccxt maps deposit/withdrawal to
   "transaction"), `currency`, `amount` signed as the exchange shows it (ccxt: amount unsigned,
   direction in/out), `fee` = LedgerEntry.fee.cost, `balance` = LedgerEntry.after,
-  `timestamp` = LedgerEntry.timestamp. Balances always equal sum(amount - fee) per asset.
+  `timestamp` = LedgerEntry.timestamp. Balances always equal sum(amount - fee) per asset, except
+  where the exchange's amount is already net of the fee (OKX: `amount` = balChg, the balance's
+  whole change): there they equal sum(amount).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m exchange_sync.simulator",
         description="Exchange simulator: Binance spot under /binance, Kraken spot under /kraken, "
-        "control API under /_sim/.",
+        "OKX spot under /okx, control API under /_sim/.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port, 0 for any free one (default 8765)")
