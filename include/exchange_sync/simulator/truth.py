@@ -67,22 +67,24 @@ def transfer_record(
 def ledger_record(
     *,
     id: str,
-    refid: str,
+    refid: str | None,
     type: str,
     currency: str,
     amount: Decimal,
-    fee: Decimal,
-    balance: Decimal,
+    fee: Decimal | None,
+    balance: Decimal | None,
     timestamp: int,
 ) -> dict[str, Any]:
+    """None where ccxt's parse has nothing (Coinbase: no referenceId, no balance after, no fee
+    but a send's network fee); then the entry's balance change is amount - (fee or 0)."""
     return {
         "id": id,
         "refid": refid,
         "type": type,
         "currency": currency,
         "amount": canonical(amount),
-        "fee": canonical(fee),
-        "balance": canonical(balance),
+        "fee": _amount(fee),
+        "balance": _amount(balance),
         "timestamp": timestamp,
     }
 
