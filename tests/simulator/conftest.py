@@ -275,6 +275,46 @@ def kraken_post(simulator: SimulatorClient) -> Callable[..., Raw]:
     return post
 
 
+def coinbase_token(key: Key, url: str, method: str = "GET", **claims: Any) -> str:
+    """A JWT signed with the key's PEM as ccxt signs it, with claims overridden."""
+    now = int(time.time())
+    body = {
+        "aud": ["retail_rest_api_proxy"],
+        "iss": "coinbase-cloud",
+        "nbf": now,
+        "exp": now + 120,
+        "sub": key.api_key,
+        "iat": now,
+        "uri": f"{method} {url.removeprefix('https://')}",
+    } | claims
+    opts = {"kid": key.api_key, "nonce": "ab12", "alg": "ES256"}
+    return ccxt.Exchange.jwt(body, key.secret.encode(), "sha256", False, opts)
+
+
+@pytest.fixture
+def coinbase_get(simulator: SimulatorClient) -> Callable[..., Raw]:
+    """A raw Coinbase GET with an ES256 JWT made like ccxt makes it (claims overridable)."""
+
+    def get(
+        path: str,
+        key: Key | None,
+        params: dict[str, Any] | None = None,
+        *,
+        authorization: str | None = None,
+        **claims: Any,
+    ) -> Raw:
+        url = f"{simulator.exchange_url('coinbase')}{path}"
+        headers = {}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        elif key is not None:
+            headers["Authorization"] = "Bearer " + coinbase_token(key, url, **claims)  # no query in uri
+        response = requests.get(url, params=params, headers=headers, timeout=30)
+        return Raw(response.status_code, dict(response.headers), response.text)
+
+    return get
+
+
 @pytest.fixture
 def world_settings(simulator: SimulatorClient) -> Iterator[SimulatorClient]:
     """For tests that flip global switches: everything is put back afterwards."""

@@ -98,15 +98,20 @@ def test_fault_filters_by_account(client, exchange, world_settings, new_account,
         PROBES[exchange](client(exchange, new_key(mine)))
 
 
-RATE_LIMIT_BODIES = {"binance": ("-1003", 429), "kraken": ("EAPI:Rate limit exceeded", 200)}
+# (text of the body, HTTP status, the class ccxt raises for it)
+RATE_LIMIT_BODIES = {
+    "binance": ("-1003", 429, ccxt.DDoSProtection),
+    "kraken": ("EAPI:Rate limit exceeded", 200, ccxt.DDoSProtection),
+    "coinbase": ("rate_limit_exceeded", 429, ccxt.RateLimitExceeded),  # not a DDoSProtection in ccxt 4.5
+}
 
 
 def test_rate_limit_burst(client, exchange, world_settings, new_account, new_key):
     account = new_account(exchange)
     instance = client(exchange, new_key(account))
     world_settings.add_fault("rate_limit", count=1, account=account, retry_after=7)
-    text, status = RATE_LIMIT_BODIES[exchange]
-    with pytest.raises(ccxt.DDoSProtection, match=text):
+    text, status, error = RATE_LIMIT_BODIES[exchange]
+    with pytest.raises(error, match=text):
         PROBES[exchange](instance)
     assert instance.last_http_response and text in instance.last_http_response
     if status == 429:
@@ -143,11 +148,14 @@ def test_truncated_body_and_dropped_connection(
 
 
 @pytest.mark.parametrize("variant", ["empty", "html", "broken_json", "wrong_shape", "empty_object"])
-def test_bad_body_variants(exchange, variant, world_settings, new_account, new_key, signed_get, kraken_post):
+def test_bad_body_variants(
+    exchange, variant, world_settings, new_account, new_key, signed_get, kraken_post, coinbase_get
+):
     key = new_key(new_account(exchange))
     call = {
         "binance": lambda: signed_get("/api/v3/account", key),
         "kraken": lambda: kraken_post("BalanceEx", key),
+        "coinbase": lambda: coinbase_get("/api/v3/brokerage/accounts", key),
     }[exchange]
     real = call().text
     world_settings.add_fault("bad_body", variant=variant, account=key.account, skip=1)

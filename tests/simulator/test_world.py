@@ -155,7 +155,8 @@ def test_control_api_errors(simulator):
     assert bad_json.value.code == 400 and json.load(bad_json.value)["field"] == "body"
 
 
-KEY_FORMATS = {"binance": (64, 64), "kraken": (56, 88)}
+# Coinbase: a CDP key name organizations/{uuid}/apiKeys/{uuid}, a P-256 key in SEC1 PEM.
+KEY_FORMATS = {"binance": (64, 64), "kraken": (56, 88), "coinbase": (95, 227)}
 
 
 def test_key_lifecycle_and_info(simulator, exchange, new_account):
