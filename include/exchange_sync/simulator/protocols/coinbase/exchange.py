@@ -176,8 +176,8 @@ class CoinbaseProtocol(ExchangeProtocol):
 
     def transfer_truth(self, world: World, account: Account, transfer: Transfer) -> dict[str, Any]:
         # ccxt coinbase.parse_transaction of the transfer's v2 transaction (funding.transactions):
-        # id = the transaction id; a send: amount = network.transaction_amount (withdrawals) or
-        # |amount| (deposits), fee = network.transaction_fee (none on deposits), txid =
+        # id = the transaction id; a send: amount = |amount|, fee = network.transaction_fee (none
+        # on deposits), txid =
         # network.hash, network = network_id_to_code(network.network_name), address = to.address
         # (withdrawals); fiat: amount = subtotal or |amount|, fee = fee (withdrawals), txid = the
         # transaction id (ccxt falls back to it without a hash); status by parse_transaction_status;

@@ -4,17 +4,19 @@ examples of docs.cdp.coinbase.com ("List Fills", "List Accounts", "List Transact
 coinbase.py's parse_* comments.
 
 Transactions: every ledger entry of a currency is one transaction of that currency's wallet:
-a fill is `advanced_trade_fill` (amount signed and net of the commission, which the fill's
-advanced_trade_fill object names), a crypto deposit or withdrawal is `send` (amount > 0 with
-network {status, hash, network_name} for a deposit; amount < 0 with to {address} and network
-{transaction_amount, transaction_fee} for a withdrawal), fiat is `fiat_deposit` /
-`fiat_withdrawal` (amount the whole change; a withdrawal also shows its subtotal and fee, as the
-v2 withdrawal resource does), a staking reward is `staking_reward`. Simulator conventions: a
-failed or canceled withdrawal is given back as a `tx` transaction (Coinbase's catch-all type) of
-the refunded amount; a send's amount is what the chain carries, its network fee shown beside it
-(so an entry's balance change is amount - the fee ccxt reports, or amount where ccxt reports
-none); a deposit appears once credited (Coinbase credits crypto once confirmed, fiat once
-cleared), so a pending or failed deposit has no transaction.
+* a fill is `advanced_trade_fill`, amount signed and net of the commission, which the fill's
+  advanced_trade_fill object names;
+* a crypto deposit or withdrawal is `send`: amount > 0 with network {status, hash, network_name}
+  for a deposit; amount < 0 with to {address} and network {status, hash, network_name,
+  transaction_fee} for a withdrawal (as in ccxt's parse_transaction example);
+* fiat is `fiat_deposit` / `fiat_withdrawal`, amount the whole change; a withdrawal also shows
+  its subtotal and fee, as the v2 withdrawal resource does;
+* a staking reward is `staking_reward`.
+Simulator conventions: a failed or canceled withdrawal is given back as a `tx` transaction
+(Coinbase's catch-all type) of the refunded amount; a send's amount is what the chain carries,
+its network fee shown beside it (so an entry's balance change is amount - the fee ccxt reports,
+or amount where ccxt reports none); a deposit appears once credited (Coinbase credits crypto
+once confirmed, fiat once cleared), so a pending or failed deposit has no transaction.
 
 Statuses as Coinbase shows them: completed, pending, failed, canceled (ccxt parse_transaction_
 status: completed -> ok, canceled -> canceled, the others unchanged).
@@ -160,8 +162,8 @@ def _send_network(world: World, transfer: Transfer, status: str) -> dict[str, An
     if transfer.txid:
         network["hash"] = transfer.txid
     if transfer.kind == "withdrawal":
+        # No transaction_amount: ccxt would read that positive amount as a deposit's.
         network["transaction_fee"] = money(transfer.fee, transfer.asset)
-        network["transaction_amount"] = money(transfer.amount, transfer.asset)
     return network
 
 
