@@ -219,6 +219,35 @@ def test_crypto_withdrawals_through_fetch_withdrawals(coinbase, new_key, erin_hi
     assert {w["info"]["type"] for w in fetched} <= {"send", "advanced_trade_fill", "fiat_withdrawal"}
 
 
+@pytest.mark.parametrize("kind", ["deposits", "withdrawals"])
+def test_fiat_transfers_through_fetch_deposits_and_withdrawals(coinbase, new_key, erin_history, kind):
+    exchange = coinbase(new_key("erin"))
+    fiat = [t for t in erin_history[kind] if t["network"] is None]
+    fetch = exchange.fetch_deposits if kind == "deposits" else exchange.fetch_withdrawals
+    checked = 0
+    for code in sorted({t["currency"] for t in fiat}):
+        fetched = fetch(code, limit=100)
+        expected = [t for t in fiat if t["currency"] == code]
+        assert len(fetched) == min(100, len(expected)), code
+        truth = {t["id"]: t for t in expected}
+        for parsed in fetched:
+            assert parsed["type"] == kind[:-1] and parsed["id"] not in truth, "the resource's own id"
+            link = parsed["info"]["transaction"]
+            if link is None:  # a deposit not credited yet: no transaction (and no ledger entry)
+                assert kind == "deposits" and parsed["status"] == "pending"
+                continue
+            facts = truth[link["id"]]
+            assert (parsed["currency"], Decimal(parsed["amount"]), parsed["status"], parsed["timestamp"]) == (
+                facts["currency"],
+                Decimal(facts["amount"]),
+                facts["status"],
+                facts["timestamp"],
+            )
+            assert Decimal(parsed["fee"]["cost"]) == Decimal(facts["fee"] or 0)
+            checked += 1
+    assert checked >= 5
+
+
 def test_v2_paging_directions_and_errors(coinbase, new_key, erin_history):
     exchange = coinbase(new_key("erin"))
     wallet = exchange.find_account_id("BTC")

@@ -71,6 +71,8 @@ PRIVATE: dict[str, Private] = {
     V3 + "transaction_summary": Private(market_data.transaction_summary),
     V2 + "accounts": Private(account.v2_accounts),
     V2 + "accounts/{account_id}/transactions": Private(funding.transactions, with_request=True),
+    V2 + "accounts/{account_id}/deposits": Private(funding.deposits, with_request=True),
+    V2 + "accounts/{account_id}/withdrawals": Private(funding.withdrawals, with_request=True),
     V2 + "user": Private(account.v2_user),
 }
 MAINTENANCE_EXEMPT = (V3 + "time", V2 + "time")

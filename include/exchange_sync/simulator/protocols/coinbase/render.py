@@ -256,9 +256,10 @@ def wallet_ledgers(world: World, account: Account) -> dict[str, WalletLedger]:
 
 
 def wallet_currencies(world: World, account: Account) -> list[str]:
-    """The currencies the account has a wallet for: every one it ever held, plus USD (Coinbase
-    opens a wallet on first use; which ones exist beyond that is a simulator convention)."""
+    """The currencies the account has a wallet for: every one it ever held or moved, plus USD
+    (Coinbase opens a wallet on first use; which ones exist beyond that is a simulator convention)."""
     held = set(wallet_ledgers(world, account)) | {"USD"}
+    held |= {t.asset for t in [*account.deposits, *account.withdrawals]}
     return sorted(held)
 
 
