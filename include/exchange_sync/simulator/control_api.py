@@ -39,7 +39,9 @@ so a warehouse filled through ccxt can be compared with it field by field:
   native type (Kraken: trade, deposit, withdrawal, staking; ccxt maps deposit/withdrawal to
   "transaction"), `currency`, `amount` signed as the exchange shows it (ccxt: amount unsigned,
   direction in/out), `fee` = LedgerEntry.fee.cost, `balance` = LedgerEntry.after,
-  `timestamp` = LedgerEntry.timestamp. Balances always equal sum(amount - fee) per asset.
+  `timestamp` = LedgerEntry.timestamp; `refid`, `fee` and `balance` are null where ccxt's parse
+  has none (Coinbase: no referenceId and no balance after; a fee only on crypto sends). Balances
+  always equal sum(amount - fee) per asset, a null fee counting as 0.
 """
 
 from __future__ import annotations
