@@ -45,11 +45,10 @@ async def transactions(world: World, signed: Signed, request: web.Request) -> we
     code = wallet_currency(world, signed, account_id)
     if code is None:
         return wire.v2_error(404, "not_found", "Not found")
-    wallet = render.wallet_ledgers(world, signed.account).get(code)
-    entries = wallet.entries if wallet else []
-    ids = [render.tx_id(world, signed.account, e) for e in entries]
-    chosen, pagination = v2_page(signed.params, ids, f"/v2/accounts/{account_id}/transactions")
-    data = [render.render_tx(world, signed.account, entries[i]) for i in chosen]
+    wallet = render.wallet_ledgers(world, signed.account).get(code) or render.WalletLedger([], [], {})
+    path = f"/v2/accounts/{account_id}/transactions"
+    chosen, pagination = v2_page(signed.params, wallet.ids, path, index=wallet.by_id)
+    data = [render.render_tx(world, signed.account, wallet.entries[i]) for i in chosen]
     return wire.reply({"pagination": pagination, "data": data})
 
 

@@ -11,6 +11,7 @@ previous_uri and next_uri. An unknown id or a malformed limit answers 400 invali
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,35 +35,38 @@ def limit_of(params: dict[str, str], default: int, maximum: int) -> int:
 
 def v2_page(
     params: dict[str, str],
-    ids: list[str],
+    ids: Sequence[str],
     path: str,
     *,
+    index: Mapping[str, int] | None = None,
     max_limit: int = V2_MAX_LIMIT,
     newest_first: bool = True,
 ) -> tuple[list[int], dict[str, Any]]:
     """Indices into `ids` (oldest first) of one page, and the answer's pagination object.
+    `index`: id -> position in `ids` (built here when not given; big lists pass a cached one).
     `newest_first`: whether "desc" (the default order) lists the newest first."""
     limit = limit_of(params, V2_DEFAULT_LIMIT, max_limit)
     order = params.get("order", "desc") or "desc"
     if order not in ("desc", "asc"):
         raise ArgumentError("order")
-    ordered = list(range(len(ids)))
-    if (order == "desc") == newest_first:
-        ordered.reverse()
-    position = {ids[i]: n for n, i in enumerate(ordered)}
+    count = len(ids)
+    reverse = (order == "desc") == newest_first
+    where = index if index is not None else {ident: i for i, ident in enumerate(ids)}
+
+    def position(name: str) -> int:
+        """Where an id sits in the chosen order."""
+        ident = params.get(name) or ""
+        if ident not in where:
+            raise ArgumentError(name)
+        return count - 1 - where[ident] if reverse else where[ident]
+
     after, before = params.get("starting_after") or None, params.get("ending_before") or None
-    lo, hi = 0, len(ordered)
-    if after is not None:
-        if after not in position:
-            raise ArgumentError("starting_after")
-        lo = position[after] + 1
-    if before is not None:
-        if before not in position:
-            raise ArgumentError("ending_before")
-        hi = position[before]
+    lo = position("starting_after") + 1 if after is not None else 0
+    hi = position("ending_before") if before is not None else count
     if before is not None and after is None:
         lo = max(lo, hi - limit)  # ending_before alone: the page just before that id
-    chosen = ordered[lo : min(hi, lo + limit)]
+    span = range(lo, min(hi, lo + limit)) if lo < hi else range(0)
+    chosen = [count - 1 - p if reverse else p for p in span]
     more = lo + len(chosen) < hi
     next_after = ids[chosen[-1]] if more and chosen else None
     previous = ids[chosen[0]] if chosen and lo > 0 else None

@@ -238,6 +238,7 @@ def ccxt_fee(entry: LedgerEntry) -> Decimal | None:
 @dataclass(slots=True)
 class WalletLedger:
     entries: list[LedgerEntry]  # oldest first
+    ids: list[str]  # each entry's transaction id
     by_id: dict[str, int]
 
 
@@ -247,9 +248,11 @@ def wallet_ledgers(world: World, account: Account) -> dict[str, WalletLedger]:
     def build() -> dict[str, WalletLedger]:
         out: dict[str, WalletLedger] = {}
         for entry in ledger(account):
-            wallet = out.setdefault(entry.asset, WalletLedger([], {}))
-            wallet.by_id[tx_id(world, account, entry)] = len(wallet.entries)
+            wallet = out.setdefault(entry.asset, WalletLedger([], [], {}))
+            ident = tx_id(world, account, entry)
+            wallet.by_id[ident] = len(wallet.entries)
             wallet.entries.append(entry)
+            wallet.ids.append(ident)
         return out
 
     return account.cached("coinbase.wallets", build)
