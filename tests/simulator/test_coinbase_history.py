@@ -4,6 +4,7 @@ coinbase class, equal the simulator's ground truth field by field, paging as Coi
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import ccxt
@@ -290,3 +291,27 @@ def test_settled_withdrawal_changes_status_on_the_wire(coinbase, new_key, new_ac
         Decimal(made["amount"]) + Decimal(made["fee"]),
         "in",
     )
+
+
+def test_big_account_pages_quickly(simulator, coinbase, new_key):
+    account_id = f"bigc{int(time.time() * 1000)}"
+    started = time.monotonic()
+    simulator.create_account(
+        account_id, "coinbase", seed=1, trades=100_000, symbols=8, deposits=100, withdrawals=50, days=365
+    )
+    assert time.monotonic() - started < 20
+    exchange = coinbase(new_key(account_id))
+    started = time.monotonic()
+    cursor, after = None, None
+    for _ in range(10):
+        fills = exchange.v3PrivateGetBrokerageOrdersHistoricalFills(
+            {"limit": 250, **({"cursor": cursor} if cursor else {})}
+        )
+        assert len(fills["fills"]) == 250 and fills["cursor"]
+        cursor = fills["cursor"]
+        page = exchange.v2PrivateGetAccountsAccountIdTransactions(
+            {"account_id": "USD", "limit": 100, **({"starting_after": after} if after else {})}
+        )
+        assert len(page["data"]) == 100
+        after = page["pagination"]["next_starting_after"]
+    assert (time.monotonic() - started) / 20 < 0.5
