@@ -92,6 +92,12 @@ def test_v3_accounts_page_by_cursor(coinbase, new_key, erin_history):
     one = seen[0]
     assert set(one) >= {"uuid", "name", "currency", "available_balance", "hold", "type", "active"}
     assert exchange.v3PrivateGetBrokerageAccounts({"limit": 999})["size"] == len(seen), "limit cut to 250"
+    single = exchange.v3PrivateGetBrokerageAccountsAccountUuid({"account_uuid": one["uuid"]})["account"]
+    assert single == one
+    v2 = exchange.v2PrivateGetAccountsAccountId({"account_id": one["currency"]})["data"]
+    assert (v2["id"], v2["currency"]["code"]) == (one["uuid"], one["currency"])
+    with pytest.raises(ccxt.ExchangeError, match="NOT_FOUND"):
+        exchange.v3PrivateGetBrokerageAccountsAccountUuid({"account_uuid": "nope"})
     with pytest.raises(ccxt.BadRequest):
         exchange.v3PrivateGetBrokerageAccounts({"cursor": "not-a-cursor"})
 
@@ -140,6 +146,11 @@ def test_fills_filter_by_product_and_time(coinbase, new_key, erin_history):
     assert sorted(t["id"] for t in window) == sorted(expected) and expected
     with pytest.raises(ccxt.BadRequest):
         exchange.v3PrivateGetBrokerageOrdersHistoricalFills({"start_sequence_timestamp": "yesterday"})
+    order = trades[50]["order_id"]
+    by_order = exchange.v3PrivateGetBrokerageOrdersHistoricalFills({"order_ids": order})["fills"]
+    assert {f["trade_id"] for f in by_order} == {t["id"] for t in trades if t["order_id"] == order}
+    by_id = exchange.v3PrivateGetBrokerageOrdersHistoricalFills({"trade_ids": trades[7]["id"]})["fills"]
+    assert [f["trade_id"] for f in by_id] == [trades[7]["id"]]
 
 
 def test_ledger_of_every_wallet_equals_ground_truth(coinbase, new_key, erin_history):

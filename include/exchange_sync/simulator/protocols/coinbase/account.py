@@ -1,5 +1,6 @@
-"""Coinbase's account endpoints: wallets (v3 GET /api/v3/brokerage/accounts, v2 GET /v2/accounts),
-the key's scopes (GET /api/v3/brokerage/key_permissions) and the user (GET /v2/user).
+"""Coinbase's account endpoints: wallets (v3 GET /api/v3/brokerage/accounts[/{uuid}], v2 GET
+/v2/accounts[/{id}]), the key's scopes (GET /api/v3/brokerage/key_permissions) and the user
+(GET /v2/user).
 
 v3 accounts page by cursor: `limit` (default 49, max 250), `cursor` from the previous answer;
 the answer is {"accounts", "has_next", "cursor", "size"}, `cursor` "" on the last page
@@ -110,6 +111,23 @@ def _v2_account(world: World, signed: Signed, code: str, total: Decimal) -> dict
         "allow_deposits": True,
         "allow_withdrawals": True,
     }
+
+
+async def v3_account(world: World, signed: Signed, request: web.Request) -> web.Response:
+    """GET /api/v3/brokerage/accounts/{account_uuid}: {"account": ...}; 404 NOT_FOUND otherwise."""
+    for code, (free, held) in render.zero_split(world, signed.account).items():
+        if render.wallet_id(signed.account, code) == request.match_info["account_uuid"]:
+            return wire.reply({"account": _v3_account(world, signed, code, free, held)})
+    return wire.v3_error(404, "NOT_FOUND", "account not found")
+
+
+async def v2_account(world: World, signed: Signed, request: web.Request) -> web.Response:
+    """GET /v2/accounts/{account_id} (a uuid or the currency code): {"data": ...}."""
+    wanted = request.match_info["account_id"]
+    for code, (free, held) in render.zero_split(world, signed.account).items():
+        if wanted in (code, render.wallet_id(signed.account, code)):
+            return wire.reply({"data": _v2_account(world, signed, code, free + held)})
+    return wire.v2_error(404, "not_found", "Not found")
 
 
 async def v2_accounts(world: World, signed: Signed) -> web.Response:

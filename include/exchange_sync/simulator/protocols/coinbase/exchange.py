@@ -66,10 +66,12 @@ PUBLIC: dict[str, PublicHandler] = {
 }
 PRIVATE: dict[str, Private] = {
     V3 + "accounts": Private(account.v3_accounts),
+    V3 + "accounts/{account_uuid}": Private(account.v3_account, with_request=True),
     V3 + "key_permissions": Private(account.key_permissions),
     V3 + "orders/historical/fills": Private(fills.list_fills, with_request=True),
     V3 + "transaction_summary": Private(market_data.transaction_summary),
     V2 + "accounts": Private(account.v2_accounts),
+    V2 + "accounts/{account_id}": Private(account.v2_account, with_request=True),
     V2 + "accounts/{account_id}/transactions": Private(funding.transactions, with_request=True),
     V2 + "accounts/{account_id}/deposits": Private(funding.deposits, with_request=True),
     V2 + "accounts/{account_id}/withdrawals": Private(funding.withdrawals, with_request=True),

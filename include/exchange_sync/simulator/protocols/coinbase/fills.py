@@ -1,7 +1,7 @@
 """GET /api/v3/brokerage/orders/historical/fills: the account's fills, newest first.
 
 docs.cdp.coinbase.com "List Fills": filters `product_ids` (repeatable; ccxt sends one
-`product_id`, also taken), `order_ids` / `order_id`, `start_sequence_timestamp` and
+`product_id`, also taken), `order_ids` / `order_id`, `trade_ids`, `start_sequence_timestamp` and
 `end_sequence_timestamp` (RFC 3339), `limit`, `cursor`; the answer is {"fills": [...], "cursor":
 "..."}, where an empty cursor means the last page. Fill fields as in the docs' example: entry_id,
 trade_id, order_id, trade_time, trade_type FILL, price, size, commission, product_id,
@@ -66,6 +66,7 @@ async def list_fills(world: World, signed: Signed, request: web.Request) -> web.
     if products and not symbols:
         raise ArgumentError("product_id")
     orders = set(request.query.getall("order_ids", [])) | set(request.query.getall("order_id", []))
+    wanted = set(request.query.getall("trade_ids", []))
     page: list[Trade] = []
     position = hi
     while position > lo and len(page) < limit:
@@ -74,6 +75,8 @@ async def list_fills(world: World, signed: Signed, request: web.Request) -> web.
         if symbols and trade.symbol not in symbols:
             continue
         if orders and render.order_id(world, signed.account, trade) not in orders:
+            continue
+        if wanted and render.trade_id(world, signed.account, trade) not in wanted:
             continue
         page.append(trade)
     more = position > lo and len(page) == limit
