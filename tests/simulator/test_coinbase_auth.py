@@ -11,7 +11,7 @@ import ccxt
 import pytest
 
 from exchange_sync.simulator.protocols.coinbase.auth import mint_key
-from tests.simulator.conftest import Key, Raw
+from tests.simulator.conftest import Key, Raw, coinbase_token
 
 PATH = "/api/v3/brokerage/key_permissions"
 V2_PATH = "/v2/user"
@@ -39,12 +39,26 @@ def test_key_format_and_valid_request(coinbase, coinbase_get, new_account, new_k
     assert scopes["portfolio_type"] == "DEFAULT"
 
 
-def test_row1_no_or_malformed_token(coinbase_get, new_account, new_key):
+def presenting(coinbase, key: Key, authorization: str):
+    """A ccxt.coinbase that sends this Authorization header instead of signing (its sign() uses
+    headers["Authorization"] when set)."""
+    exchange = coinbase(key)
+    exchange.headers = {**exchange.headers, "Authorization": authorization}
+    return exchange
+
+
+def test_row1_no_or_malformed_token(coinbase, coinbase_get, simulator, new_account, new_key):
     key = new_key(new_account("coinbase"))
     unauthorized(coinbase_get(PATH, None))
     unauthorized(coinbase_get(PATH, None, authorization="Bearer not.a.jwt"))
     unauthorized(coinbase_get(PATH, None, authorization="Basic abc"))
     unauthorized(coinbase_get(PATH, key, sub="organizations/x/apiKeys/y"))  # kid != sub
+    url = f"{simulator.exchange_url('coinbase')}{PATH}"
+    hs256 = ccxt.Exchange.jwt({"sub": key.api_key}, b"secret", "sha256", False, {"kid": key.api_key})
+    unauthorized(coinbase_get(PATH, None, authorization="Bearer " + hs256))
+    for header in ("Bearer not.a.jwt", "Bearer " + hs256, "Bearer " + coinbase_token(key, url, sub="x")):
+        with pytest.raises(ccxt.AuthenticationError):
+            presenting(coinbase, key, header).v3PrivateGetBrokerageKeyPermissions()
 
 
 def test_row2_unknown_revoked_deleted_keys(coinbase, coinbase_get, simulator, new_account, new_key):
@@ -88,7 +102,7 @@ def test_row4_claims_and_the_world_clock(coinbase, coinbase_get, world_settings,
     coinbase(key).v3PrivateGetBrokerageKeyPermissions()
 
 
-def test_row5_uri_must_name_this_request(coinbase_get, simulator, new_account, new_key):
+def test_row5_uri_must_name_this_request(coinbase, coinbase_get, simulator, new_account, new_key):
     key = new_key(new_account("coinbase"))
     base = simulator.exchange_url("coinbase")
     host = base.removeprefix("http://").split("/")[0]
@@ -96,6 +110,9 @@ def test_row5_uri_must_name_this_request(coinbase_get, simulator, new_account, n
     unauthorized(coinbase_get(PATH, key, uri=f"POST {host}/coinbase{PATH}"))
     unauthorized(coinbase_get(PATH, key, uri=f"GET api.coinbase.com/coinbase{PATH}"))
     assert coinbase_get(PATH, key, uri=f"GET {host}/coinbase{PATH}").status == 200, "without the scheme"
+    elsewhere = coinbase_token(key, f"{base}/api/v3/brokerage/accounts")
+    with pytest.raises(ccxt.AuthenticationError):
+        presenting(coinbase, key, "Bearer " + elsewhere).v3PrivateGetBrokerageKeyPermissions()
 
 
 def test_row6_closed_account_and_expired_key(coinbase, coinbase_get, simulator, new_account, new_key):
