@@ -214,7 +214,9 @@ class CoinbaseProtocol(ExchangeProtocol):
     ) -> list[dict[str, Any]]:
         # ccxt coinbase.parse_ledger_entry: id = the transaction id, no referenceId and no balance
         # after, type = the native type (ccxt maps send/fiat_* to "transaction"), amount as shown
-        # (signed here), fee = network.transaction_fee (sends out only), timestamp = created_at.
+        # (signed here), fee = network.transaction_fee (sends out only), timestamp = created_at
+        # (a deposit's is its creation, though it is booked when credited: the list stays in
+        # booking order, so timestamps need not rise along it).
         return [
             ledger_record(
                 id=render.tx_id(world, account, entry),

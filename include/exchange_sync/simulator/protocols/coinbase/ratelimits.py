@@ -5,8 +5,9 @@ Advanced Trade API (docs.cdp.coinbase.com "Advanced Trade API rate limits"): pri
 limit: HTTP 429. The v2 (Coinbase App) API: 10,000 requests per hour per API key
 ("Coinbase App rate limiting"). ccxt 4.5.90 describes the same (coinbase.py `rateLimit` comment).
 Every request costs 1 here (ccxt's own costs only pace its client). Simulator conventions: the
-window is fixed (per second / per hour), and Coinbase documents no ban: a limited client is
-simply answered 429 until the window passes.
+windows are fixed (per second / per hour); the public v2 endpoints (currencies, exchange rates,
+time) share the public per-IP budget; Coinbase documents no ban, so a limited client is simply
+answered 429 until the window passes.
 """
 
 from __future__ import annotations
