@@ -50,7 +50,7 @@ refuse at the gateway like a bad JWT), the suspended-account bodies.
 
 A PEM pasted with its line breaks turned into the two characters backslash-n is not a key: ccxt
 cannot sign with it (cryptography refuses to load it) and a request without a valid JWT is row 1;
-the simulator never repairs a key (the importer normalises pasted keys before ccxt sees them).
+the simulator never repairs a key (normalising a pasted key is the client's job).
 """
 
 from __future__ import annotations
@@ -95,7 +95,6 @@ class Signed:
     key: ApiKey
     account: Account
     params: dict[str, str]
-    v2: bool  # which API's error shape answers refusals
 
 
 def mint_key() -> tuple[str, str]:
@@ -179,7 +178,8 @@ def _claims_ok(token: Token, now_s: int, request: web.Request) -> bool:
 
 
 def authenticate(world: World, request: web.Request, permission: str, v2: bool) -> Signed | web.Response:
-    """Run the checks of the module table for a route needing `permission`."""
+    """Run the checks of the module table for a route needing `permission`; `v2`: the route is
+    the v2 API's (its refusals have the v2 shape)."""
     token = parse_token(request.headers.get("Authorization"))
     if token is None or token.header.get("alg") != "ES256":
         return wire.unauthorized()
@@ -208,4 +208,4 @@ def authenticate(world: World, request: web.Request, permission: str, v2: bool) 
         if v2:
             return wire.v2_error(403, "invalid_scope", "Invalid scope")
         return wire.v3_error(403, "PERMISSION_DENIED", MISSING_SCOPES)
-    return Signed(key, account, dict(request.query), v2)
+    return Signed(key, account, dict(request.query))
