@@ -103,16 +103,24 @@ def test_server_errors(coinbase, world_settings, new_account, new_key, status, e
 
 
 def test_real_rate_limits(coinbase, coinbase_get, world_settings, new_account, new_key, simulator):
-    described = {b["name"]: b for b in simulator.exchanges()["coinbase"]["rate_limits"]}
-    assert (described["ADVANCED_PRIVATE"]["limit"], described["ADVANCED_PRIVATE"]["interval_ms"]) == (
-        30,
-        1000,
+    limits = {b["name"]: b for b in simulator.exchanges()["coinbase"]["rate_limits"]}
+    assert (limits["ADVANCED_PRIVATE"]["limit"], limits["ADVANCED_PRIVATE"]["interval_ms"]) == (30, 1000)
+    assert (limits["ADVANCED_PUBLIC"]["limit"], limits["ADVANCED_PUBLIC"]["scope"]) == (10, "ip")
+    assert (limits["APP_PRIVATE"]["limit"], limits["APP_PRIVATE"]["interval_ms"]) == (10_000, 3_600_000)
+    described = simulator.exchanges()["coinbase"]
+    assert (described["prefix"], described["retention_days"], described["has_ledger"]) == (
+        "/coinbase",
+        {},
+        True,
     )
-    assert (described["ADVANCED_PUBLIC"]["limit"], described["ADVANCED_PUBLIC"]["scope"]) == (10, "ip")
+    assert described["permissions"] == ["can_view", "can_trade", "can_transfer"]
+    assert described["read_permissions"] == ["can_view"]
     assert (
-        described["APP_PRIVATE"]["limit"] == 10_000 and described["APP_PRIVATE"]["interval_ms"] == 3_600_000
+        set(described["stream_permissions"].values()) == {"can_view"}
+        and len(described["stream_permissions"]) == 5
     )
-    assert simulator.exchanges()["coinbase"]["retention_days"] == {}
+    assert described["settles"] == {"deposit": ["ok"], "withdrawal": ["ok", "failed", "canceled"]}
+    assert described["costs"]["/v2/accounts/{account_id}/transactions"]["buckets"] == ["APP_PRIVATE"]
     key = new_key(new_account("coinbase"))
     world_settings.set_ratelimit(enabled=True)
     while int(time.time() * 1000) % 1000 > 400:  # a whole window for the burst
