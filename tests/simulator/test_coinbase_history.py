@@ -242,6 +242,7 @@ def test_fiat_transfers_through_fetch_deposits_and_withdrawals(coinbase, new_key
         expected = [t for t in fiat if t["currency"] == code]
         assert len(fetched) == min(100, len(expected)), code
         truth = {t["id"]: t for t in expected}
+        transactions = {e["id"]: e["info"] for e in all_transactions(exchange, code)}
         for parsed in fetched:
             assert parsed["type"] == kind[:-1] and parsed["id"] not in truth, "the resource's own id"
             link = parsed["info"]["transaction"]
@@ -249,6 +250,8 @@ def test_fiat_transfers_through_fetch_deposits_and_withdrawals(coinbase, new_key
                 assert kind == "deposits" and parsed["status"] == "pending"
                 continue
             facts = truth[link["id"]]
+            own = transactions[link["id"]]
+            assert own[own["type"]]["id"] == parsed["id"], "the transaction names its fiat resource"
             assert (parsed["currency"], Decimal(parsed["amount"]), parsed["status"], parsed["timestamp"]) == (
                 facts["currency"],
                 Decimal(facts["amount"]),

@@ -221,7 +221,7 @@ class CoinbaseProtocol(ExchangeProtocol):
             ledger_record(
                 id=render.tx_id(world, account, entry),
                 refid=None,
-                type=render.tx_type(entry, world),
+                type=render.tx_type(entry),
                 currency=entry.asset,
                 amount=render.tx_amount(entry),
                 fee=render.ccxt_fee(entry),

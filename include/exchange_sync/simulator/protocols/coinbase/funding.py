@@ -57,15 +57,9 @@ async def transactions(world: World, signed: Signed, request: web.Request) -> we
 RESOURCE_STATUSES = {"pending": "created", "ok": "completed", "failed": "failed", "canceled": "canceled"}
 
 
-def fiat_resource_id(world: World, signed: Signed, transfer: Transfer) -> str:
-    """The deposit / withdrawal resource's own id (not its transaction's: Coinbase keeps both)."""
-    tx = render.transfer_tx_id(world, signed.account, transfer)
-    return ids.uuid(f"{tx}:fiat_{transfer.kind}")
-
-
 def render_fiat(world: World, signed: Signed, transfer: Transfer) -> dict[str, Any]:
     wallet = render.wallet_id(signed.account, transfer.asset)
-    ident = fiat_resource_id(world, signed, transfer)
+    ident = render.fiat_resource_id(world, signed.account, transfer)
     plural = f"{transfer.kind}s"
     created = wire.rfc3339(transfer.time)
     updated = wire.rfc3339(transfer.resolved_at or transfer.time)
@@ -108,7 +102,7 @@ async def _fiat_list(world: World, signed: Signed, request: web.Request, kind: s
     if code is None:
         return wire.v2_error(404, "not_found", "Not found")
     transfers = [t for t in signed.account.transfers(kind) if t.asset == code and not t.network]
-    ids_ = [fiat_resource_id(world, signed, t) for t in transfers]
+    ids_ = [render.fiat_resource_id(world, signed.account, t) for t in transfers]
     chosen, pagination = v2_page(signed.params, ids_, f"/v2/accounts/{account_id}/{kind}s")
     return wire.reply(
         {"pagination": pagination, "data": [render_fiat(world, signed, transfers[i]) for i in chosen]}

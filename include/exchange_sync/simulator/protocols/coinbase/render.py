@@ -120,6 +120,11 @@ def transfer_tx_id(world: World, account: Account, transfer: Transfer) -> str:
     return ids.uuid(f"{world.seed}:{account.id}:{transfer.kind}:{transfer.key}")
 
 
+def fiat_resource_id(world: World, account: Account, transfer: Transfer) -> str:
+    """A fiat deposit's or withdrawal's own resource id (its transaction has another one)."""
+    return ids.uuid(f"{transfer_tx_id(world, account, transfer)}:fiat_{transfer.kind}")
+
+
 def tx_id(world: World, account: Account, entry: LedgerEntry) -> str:
     source = entry.source
     if isinstance(source, Transfer):
@@ -138,7 +143,7 @@ def tx_created(entry: LedgerEntry) -> str:
     return wire.rfc3339(entry.time)
 
 
-def tx_type(entry: LedgerEntry, world: World) -> str:
+def tx_type(entry: LedgerEntry) -> str:
     source = entry.source
     if isinstance(source, Transfer) and entry.type != "refund" and not source.network:
         return "fiat_deposit" if source.kind == "deposit" else "fiat_withdrawal"
@@ -170,7 +175,7 @@ def _send_network(world: World, transfer: Transfer, status: str) -> dict[str, An
 def render_tx(world: World, account: Account, entry: LedgerEntry) -> dict[str, Any]:
     wallet = wallet_id(account, entry.asset)
     ident = tx_id(world, account, entry)
-    kind = tx_type(entry, world)
+    kind = tx_type(entry)
     source = entry.source
     status = (
         STATUSES[source.status]
@@ -212,7 +217,7 @@ def render_tx(world: World, account: Account, entry: LedgerEntry) -> dict[str, A
                 chain = codes.network_name(source.network, world.catalog.assets[source.asset])
                 body["from"] = {"resource": f"{chain.replace(' ', '_')}_network", "currency": source.asset}
         else:
-            sub_id = ids.uuid(f"{ident}:{kind}")
+            sub_id = fiat_resource_id(world, account, source)
             plural = "deposits" if source.kind == "deposit" else "withdrawals"
             body[kind] = {
                 "id": sub_id,
