@@ -186,8 +186,9 @@ DEFAULT_SPEC = {"seed": 5, "trades": 300, "symbols": 4, "deposits": 20, "withdra
 def new_account(simulator: SimulatorClient) -> Callable[..., str]:
     """A fresh seeded account per call, so tests never see each other's keys or activity."""
 
-    def make(exchange: str = "binance", **spec: Any) -> str:
-        account_id = f"s{uuid.uuid4().hex[:10]}"
+    def make(exchange: str = "binance", account_id: str | None = None, **spec: Any) -> str:
+        # A fixed id makes the history the same in every run (the id seeds its generator).
+        account_id = account_id or f"s{uuid.uuid4().hex[:10]}"
         simulator.create_account(account_id, exchange, **{**DEFAULT_SPEC, **spec})
         return account_id
 

@@ -27,7 +27,9 @@ so a warehouse filled through ccxt can be compared with it field by field:
   `market_id` = the native market id (BTCUSDT, XXBTZUSD), `side`, `price`, `amount`, `cost`,
   `fee` = Trade.fee.cost, `fee_currency` = Trade.fee.currency, `timestamp` = Trade.timestamp
   (Kraken: int(float(time) * 1000) of its float seconds, as ccxt computes it), `is_maker`;
-* deposits and withdrawals (by creation time): `id` = Transaction.id (Binance id; Kraken refid),
+* deposits and withdrawals (by creation time; those the exchange's API shows: Coinbase lists a
+  deposit once credited, and `unlisted` holds the others): `id` = Transaction.id (Binance id;
+  Kraken refid),
   `currency` (unified code), `amount`, `fee` = Transaction.fee.cost (None where ccxt has none),
   `network` = Transaction.network, `address` = Transaction.address, `txid` = Transaction.txid,
   `status` = Transaction.status, the CURRENT status exactly as ccxt's parse_transaction_status

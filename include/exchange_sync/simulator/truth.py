@@ -100,8 +100,17 @@ def history(world: World, account: Account) -> dict[str, Any]:
     protocol = world.protocol(account.exchange)
     return {
         "trades": [protocol.trade_truth(world, account, t) for t in account.all_trades()],
-        "deposits": [protocol.transfer_truth(world, account, d) for d in account.deposits],
-        "withdrawals": [protocol.transfer_truth(world, account, w) for w in account.withdrawals],
+        "deposits": [
+            protocol.transfer_truth(world, account, d) for d in account.deposits if protocol.shows(d)
+        ],
+        "withdrawals": [
+            protocol.transfer_truth(world, account, w) for w in account.withdrawals if protocol.shows(w)
+        ],
+        # Transfers the API does not show (yet): no client can import them, tests can settle them.
+        "unlisted": {
+            kind: [protocol.transfer_truth(world, account, t) for t in transfers if not protocol.shows(t)]
+            for kind, transfers in (("deposits", account.deposits), ("withdrawals", account.withdrawals))
+        },
         "balances": balances_view(world, account),
         "ledger": protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [],
     }

@@ -175,6 +175,11 @@ class CoinbaseProtocol(ExchangeProtocol):
             timestamp=wire.ms_of(render.trade_time(trade)),
         )
 
+    def shows(self, transfer: Transfer) -> bool:
+        # A deposit has a transaction once credited (render's docstring): not while pending, and
+        # never if it failed.
+        return transfer.kind != "deposit" or transfer.status == "ok"
+
     def transfer_id(self, world: World, account: Account, transfer: Transfer) -> str:
         return render.transfer_tx_id(world, account, transfer)
 
