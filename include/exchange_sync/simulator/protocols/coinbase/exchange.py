@@ -211,7 +211,7 @@ class CoinbaseProtocol(ExchangeProtocol):
             else None,
             txid=(transfer.txid or ident) if transfer.network else ident,
             status=render.CCXT_STATUSES.get(status, status),
-            timestamp=wire.ms_of(wire.rfc3339(transfer.time)),
+            timestamp=wire.ms_of(wire.rfc3339(render.credited_at(transfer))),
         )
 
     def ledger_truth(

@@ -16,7 +16,8 @@ Simulator conventions: a failed or canceled withdrawal is given back as a `tx` t
 (Coinbase's catch-all type) of the refunded amount; a send's amount is what the chain carries,
 its network fee shown beside it (so an entry's balance change is amount - the fee ccxt reports,
 or amount where ccxt reports none); a deposit appears once credited (Coinbase credits crypto
-once confirmed, fiat once cleared), so a pending or failed deposit has no transaction.
+once confirmed, fiat once cleared), so a pending or failed deposit has no transaction, and a
+deposit's transaction is dated when it was credited.
 
 Statuses as Coinbase shows them: completed, pending, failed, canceled (ccxt parse_transaction_
 status: completed -> ok, canceled -> canceled, the others unchanged).
@@ -137,10 +138,20 @@ def tx_id(world: World, account: Account, entry: LedgerEntry) -> str:
 
 
 def tx_created(entry: LedgerEntry) -> str:
+    """A withdrawal's transaction is dated when it was made; a deposit's when it appeared, i.e.
+    when it was credited (so a deposit credited late is the newest transaction, where a client
+    reading newest first finds it: simulator convention)."""
     source = entry.source
     if isinstance(source, Transfer) and entry.type != "refund":
-        return wire.rfc3339(source.time)
+        return wire.rfc3339(credited_at(source))
     return wire.rfc3339(entry.time)
+
+
+def credited_at(transfer: Transfer) -> int:
+    """When a transfer's transaction is dated: a deposit's credit, a withdrawal's request."""
+    if transfer.kind == "deposit" and transfer.resolved_at is not None:
+        return transfer.resolved_at
+    return transfer.time
 
 
 def tx_type(entry: LedgerEntry) -> str:
