@@ -102,12 +102,13 @@ def test_fault_filters_by_account(client, exchange, world_settings, new_account,
         PROBES[exchange](client(exchange, new_key(mine)))
 
 
-# (what the body holds, HTTP status, the ccxt class: OKX's 50011 is RateLimitExceeded, which is
-# not a DDoSProtection in ccxt 4.5)
+# (text of the body, HTTP status, the class ccxt raises for it: OKX's 50011 and Coinbase's
+# rate_limit_exceeded are RateLimitExceeded, which is not a DDoSProtection in ccxt 4.5)
 RATE_LIMIT_BODIES = {
     "binance": ("-1003", 429, ccxt.DDoSProtection),
     "kraken": ("EAPI:Rate limit exceeded", 200, ccxt.DDoSProtection),
     "okx": ("50011", 429, ccxt.RateLimitExceeded),
+    "coinbase": ("rate_limit_exceeded", 429, ccxt.RateLimitExceeded),
 }
 
 
@@ -154,13 +155,14 @@ def test_truncated_body_and_dropped_connection(
 
 @pytest.mark.parametrize("variant", ["empty", "html", "broken_json", "wrong_shape", "empty_object"])
 def test_bad_body_variants(
-    exchange, variant, world_settings, new_account, new_key, signed_get, kraken_post, okx_get
+    exchange, variant, world_settings, new_account, new_key, signed_get, kraken_post, okx_get, coinbase_get
 ):
     key = new_key(new_account(exchange))
     call = {
         "binance": lambda: signed_get("/api/v3/account", key),
         "kraken": lambda: kraken_post("BalanceEx", key),
         "okx": lambda: okx_get("account/balance", key),
+        "coinbase": lambda: coinbase_get("/api/v3/brokerage/accounts", key),
     }[exchange]
     real = call().text
     world_settings.add_fault("bad_body", variant=variant, account=key.account, skip=1)

@@ -39,6 +39,11 @@ def test_every_default_account_keeps_its_ledger_and_balances_equal(world):
         assert ticks == sorted(ticks), "the ledger is in time order"
 
 
+# The ledger's native type of a staking reward (Binance has no ledger stream).
+REWARD_TYPES = {"kraken": "staking", "coinbase": "staking_reward"}
+DEFAULT_ACCOUNTS = {"binance": "alice", "kraken": "dave", "okx": "frank", "coinbase": "erin"}
+
+
 def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_account):
     history = simulator.history(new_account(exchange, trades=500, deposits=30, withdrawals=20))
     assert expected_balances(history, exchange) == truth_balances(history)
@@ -47,7 +52,7 @@ def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_
         # Trades and transfers explain every ledger entry but the rewards.
         rewards = {}
         for entry in history["ledger"]:
-            if entry["type"] == "staking":
+            if entry["type"] == REWARD_TYPES.get(exchange):
                 rewards[entry["currency"]] = rewards.get(entry["currency"], Decimal(0)) + Decimal(
                     entry["amount"]
                 )
@@ -59,8 +64,10 @@ def test_history_balances_are_exact_and_never_negative(simulator, exchange, new_
 
 
 def test_generated_transfers_have_realistic_statuses(simulator, exchange):
-    history = simulator.history({"binance": "alice", "kraken": "dave", "okx": "frank"}[exchange])
+    history = simulator.history(DEFAULT_ACCOUNTS[exchange])
     now = time.time() * 1000
+    for kind in ("deposits", "withdrawals"):
+        history[kind] += history["unlisted"][kind]  # the world's transfers, shown or not
     deposits = {d["status"] for d in history["deposits"]}
     assert deposits == {"ok", "pending"}, deposits
     withdrawals = [w["status"] for w in history["withdrawals"]]
@@ -71,9 +78,12 @@ def test_generated_transfers_have_realistic_statuses(simulator, exchange):
 
 
 def test_pending_deposits_are_not_credited_until_they_are(simulator, exchange, new_account):
-    account_id = new_account(exchange, trades=50, deposits=12, withdrawals=10, days=60)
+    # A fixed id: whether a deposit is still pending depends on the generator's draw.
+    account_id = new_account(
+        exchange, account_id=f"pending-{exchange}", trades=50, deposits=12, withdrawals=10, days=60
+    )
     before = simulator.history(account_id)
-    pending = [d for d in before["deposits"] if d["status"] == "pending"]
+    pending = [d for d in before["deposits"] + before["unlisted"]["deposits"] if d["status"] == "pending"]
     assert pending, "an account with >= 10 deposits has a long-pending one"
     deposit = pending[0]
     assert expected_balances(before, exchange) == truth_balances(before)
@@ -84,8 +94,12 @@ def test_pending_deposits_are_not_credited_until_they_are(simulator, exchange, n
     assert truth_balances(after)[asset] == truth_balances(before).get(asset, Decimal(0)) + amount
     assert expected_balances(after, exchange) == truth_balances(after)
     assert [d["status"] for d in after["deposits"] if d["id"] == deposit["id"]] == ["ok"]
-    if after["ledger"]:
-        credit = after["ledger"][-1]
+    credit = after["ledger"][-1] if after["ledger"] else None
+    if exchange == "coinbase":
+        # ccxt's Coinbase ledger entry is the deposit's own transaction: no refid, native type
+        assert credit is not None and credit["type"] in ("send", "fiat_deposit")
+        assert (credit["id"], credit["refid"], credit["amount"]) == (deposit["id"], None, deposit["amount"])
+    elif credit is not None:
         # OKX books a deposit as a transfer in (bill type 1) that names no order.
         kind, refid = {"okx": ("1", None)}.get(exchange, ("deposit", deposit["id"]))
         assert (credit["type"], credit["refid"], credit["amount"]) == (kind, refid, deposit["amount"])
@@ -110,6 +124,7 @@ def test_a_failed_or_canceled_withdrawal_is_refunded(simulator, exchange, new_ac
         "binance": {"failed": "failed", "canceled": "canceled"},
         "kraken": {"failed": "failed", "canceled": "failed"},
         "okx": {"failed": "failed", "canceled": "canceled"},
+        "coinbase": {"failed": "failed", "canceled": "canceled"},
     }
     assert settled["status"] == words[exchange][outcome]
     if after["ledger"] and exchange == "okx":
@@ -123,6 +138,12 @@ def test_a_failed_or_canceled_withdrawal_is_refunded(simulator, exchange, new_ac
             asset,
             refund,
         )
+    elif exchange == "coinbase":
+        # The debit is the send's own transaction; the refund a later "tx" transaction of its own.
+        (debit,) = [e for e in after["ledger"] if e["id"] == made["id"]]
+        assert debit["type"] in ("send", "fiat_withdrawal")
+        assert Decimal(debit["amount"]) - Decimal(debit["fee"] or 0) == -refund
+        assert (after["ledger"][-1]["type"], Decimal(after["ledger"][-1]["amount"])) == ("tx", refund)
     elif after["ledger"]:
         entries = [e for e in after["ledger"] if e["refid"] == made["id"]]
         assert [(e["type"], Decimal(e["amount"])) for e in entries] == [
@@ -174,9 +195,11 @@ def test_binance_trade_ids_are_per_symbol_counters(simulator, new_account):
 
 @pytest.mark.parametrize("exchange_name", EXCHANGES)
 def test_amounts_are_canonical_strings(simulator, exchange_name):
-    history = simulator.history({"binance": "bob", "kraken": "dave", "okx": "frank"}[exchange_name])
+    history = simulator.history(
+        {"binance": "bob", "kraken": "dave", "okx": "frank", "coinbase": "erin"}[exchange_name]
+    )
     amounts = [t[field] for t in history["trades"] for field in ("price", "amount", "cost", "fee")]
-    amounts += [e[field] for e in history["ledger"] for field in ("amount", "fee", "balance")]
+    amounts += [e[f] for e in history["ledger"] for f in ("amount", "fee", "balance") if e[f] is not None]
     amounts += [d["amount"] for d in history["deposits"] + history["withdrawals"]]
     for text in amounts:
         assert isinstance(text, str) and "e" not in text.lower()

@@ -28,7 +28,9 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   `market_id` = the native market id (BTCUSDT, XXBTZUSD), `side`, `price`, `amount`, `cost`,
   `fee` = Trade.fee.cost, `fee_currency` = Trade.fee.currency, `timestamp` = Trade.timestamp
   (Kraken: int(float(time) * 1000) of its float seconds, as ccxt computes it), `is_maker`;
-* deposits and withdrawals (by creation time): `id` = Transaction.id (Binance id; Kraken refid),
+* deposits and withdrawals (by creation time; those the exchange's API shows: Coinbase lists a
+  deposit once credited, and `unlisted` holds the others): `id` = Transaction.id (Binance id;
+  Kraken refid),
   `currency` (unified code), `amount`, `fee` = Transaction.fee.cost (None where ccxt has none),
   `network` = Transaction.network, `address` = Transaction.address, `txid` = Transaction.txid,
   `status` = Transaction.status, the CURRENT status exactly as ccxt's parse_transaction_status
@@ -40,9 +42,11 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   native type (Kraken: trade, deposit, withdrawal, staking; ccxt maps deposit/withdrawal to
   "transaction"), `currency`, `amount` signed as the exchange shows it (ccxt: amount unsigned,
   direction in/out), `fee` = LedgerEntry.fee.cost, `balance` = LedgerEntry.after,
-  `timestamp` = LedgerEntry.timestamp. Balances always equal sum(amount - fee) per asset, except
-  where the exchange's amount is already net of the fee (OKX: `amount` = balChg, the balance's
-  whole change): there they equal sum(amount).
+  `timestamp` = LedgerEntry.timestamp; `refid`, `fee` and `balance` are null where ccxt's parse
+  has none (Coinbase: no referenceId and no balance after; a fee only on crypto sends). Balances
+  always equal sum(amount - fee) per asset, a null fee counting as 0, except where the exchange's
+  amount is already net of the fee (OKX: `amount` = balChg, the balance's whole change): there
+  they equal sum(amount).
 """
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ class ExchangeProtocol(ABC):
 
     # -- ground truth (as ccxt's unified parse presents it) -------------------------------------
 
+    def shows(self, transfer: Transfer) -> bool:
+        """Whether the exchange's API shows this transfer (yet): ground truth lists what a client
+        can read. Most show every transfer from its creation, pending ones included."""
+        return True
+
     @abstractmethod
     def trade_truth(self, world: World, account: Account, trade: Trade) -> dict[str, Any]: ...
 

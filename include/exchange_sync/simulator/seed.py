@@ -70,8 +70,8 @@ DEBITS = 2
 
 
 def default_specs(size: float) -> list[AccountSpec]:
-    """alice, bob and carol (Binance), dave (Kraken) and frank (OKX): a year of history each,
-    scaled by size."""
+    """alice, bob and carol (Binance), dave (Kraken), erin (Coinbase) and frank (OKX): a year of
+    history each, scaled by size."""
 
     def n(count: int, minimum: int = 0) -> int:
         return max(minimum, round(count * size))
@@ -102,12 +102,14 @@ def default_specs(size: float) -> list[AccountSpec]:
     bob = ("BTC/FDUSD", "SOL/USDT", "SHIB/USDT", "DOGE/BTC", "XRP/USDT")
     carol = ("BTC/EUR", "ETH/EUR", "BONK/USDT", "ADA/USDT")
     dave = ("BTC/USD", "ETH/USD", "SOL/EUR", "DOT/USD", "ETH/BTC", "DOGE/USD")
+    erin = ("BTC/USD", "ETH/USD", "SOL/USDC", "ETH/BTC", "DOGE/USD", "BTC/EUR")
     frank = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC", "BTC/EUR", "DOGE/USDC")
     return [
         spec("alice", "binance", 1, 3000, 12, alice, discount_fees=True),
         spec("bob", "binance", 2, 1000, 10, bob),
         spec("carol", "binance", 3, 400, 8, carol),
         spec("dave", "kraken", 4, 400, 8, dave),
+        spec("erin", "coinbase", 5, 400, 8, erin),
         spec("frank", "okx", 6, 400, 8, frank),
     ]
 

@@ -114,7 +114,7 @@ class World:
     @classmethod
     def generate(cls, seed: int, size: float, anchor_ms: int, state_file: Path | None = None) -> World:
         """A fresh world with the default accounts (alice, bob, carol on Binance, dave on Kraken,
-        frank on OKX)."""
+        erin on Coinbase, frank on OKX)."""
         world = cls(seed, size, anchor_ms, state_file)
         for spec in default_specs(size):
             world.accounts[spec.id] = world._generate(spec)

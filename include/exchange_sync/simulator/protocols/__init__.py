@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from exchange_sync.simulator.protocol import ExchangeProtocol
 
-REGISTERED = ("binance", "kraken", "okx")
+REGISTERED = ("binance", "kraken", "okx", "coinbase")
 
 
 @cache
