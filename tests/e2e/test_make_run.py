@@ -28,7 +28,7 @@ from tests.fixtures.ground_truth import assert_warehouse_matches
 
 pytestmark = pytest.mark.e2e
 # The demo registry's accounts, by exchange (dags/accounts.yaml).
-DEMO = {"binance": ("alice", "bob", "carol"), "kraken": ("dave",)}
+DEMO = {"binance": ("alice", "bob", "carol"), "kraken": ("dave",), "coinbase": ("erin",), "okx": ("frank",)}
 DEMO_ACCOUNTS = tuple(a for accounts in DEMO.values() for a in accounts)
 FIRST_RUN_DEADLINE = 120  # seconds from "DAG unpaused" to a successful first run
 
