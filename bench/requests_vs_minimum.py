@@ -95,8 +95,12 @@ def coinbase(history: dict, client) -> dict[str, int]:
     per_wallet = Counter(e["currency"] for e in history["ledger"])
     wallets = set(per_wallet) | set(history["balances"])
     return {
-        "/api/v3/brokerage/market/products": 1,
-        "/api/v3/brokerage/transaction_summary": 1,  # ccxt's load_markets with a key: fee tier
+        # ccxt's load_markets: spot and futures products, the fee tier (with a key), currencies.
+        "/api/v3/brokerage/market/products": 2,
+        "/api/v3/brokerage/transaction_summary": 1,
+        "/v2/currencies": 1,
+        "/v2/currencies/crypto": 1,
+        "/v2/exchange-rates": 1,
         "/api/v3/brokerage/accounts": max(1, math.ceil(len(wallets) / 250)),
         "/v2/user": 1,
         "/api/v3/brokerage/orders/historical/fills": pages(len(history["trades"]), 250, False),

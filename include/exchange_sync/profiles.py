@@ -69,6 +69,10 @@ class ExchangeProfile:
     # feeding one comes first.
     sources: dict[str, StreamSource]
     ccxt_options: dict[str, Any] = field(default_factory=dict)
+    # Where the balance answer lists the exchange's accounts (Coinbase's wallets, one per currency),
+    # the dotted path to that list: ccxt is handed them instead of asking for the same list again
+    # to find a currency's account id.
+    accounts_in_balance: str | None = None
     # ccxt capabilities switched off where no option does it (OKX's load_markets reads the private
     # asset/currencies whenever a key is set and `has["fetchCurrencies"]` says it can).
     ccxt_has: dict[str, bool] = field(default_factory=dict)
@@ -302,6 +306,7 @@ COINBASE = ExchangeProfile(
     # v3 accounts (ccxt's default is v2, which shows totals only): free and held apart, and every
     # wallet the user has, empty ones included, so each wallet's transactions are read.
     ccxt_options={"fetchBalance": "v3PrivateGetBrokerageAccounts"},
+    accounts_in_balance="info.accounts",
     answer_shapes=(
         AnswerShape("/api/v3/brokerage/market/products", "object", (("products", "list"),)),
         AnswerShape("/api/v3/brokerage/accounts", "object", (("accounts", "list"),)),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange_sync import streams
-from exchange_sync.hooks.answers import bad_record, unparseable
+from exchange_sync.hooks.answers import bad_record, unparseable, value_at
 from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.paging import Fetch, Page, StreamRun
 from exchange_sync.importer.rows import ROWS, balance_rows, transfer_row
@@ -161,7 +161,12 @@ class AccountImporter:
     # -- balances --------------------------------------------------------------------------
 
     def _fetch_balance(self) -> dict[str, Any]:
-        return self._counted(streams.BALANCES, self.client.fetch_balance)
+        balance = self._counted(streams.BALANCES, self.client.fetch_balance)
+        if self.profile.accounts_in_balance:
+            listed = value_at(balance, self.profile.accounts_in_balance)
+            self.client.accounts = self._parsed(self.client.parse_accounts, listed or [])
+            self.client.accountsById = self.client.index_by(self.client.accounts, "id")
+        return balance
 
     def _identity(self, balance: dict[str, Any]) -> str | None:
         """Who the key belongs to at the exchange: from the balance answer where it says, else
