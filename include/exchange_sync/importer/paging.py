@@ -220,9 +220,10 @@ class CursorPages:
     short_page_ends: bool = True
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
-        now = whole_second(run.until)
+        # Exchanges paged by cursors take times in milliseconds: no rounding to the second.
+        now = run.until
         if run.cursor is None or not run.cursor.position:
-            yield from self._window(run, whole_second(run.start), now, None)
+            yield from self._window(run, run.start, now, None)
             return
         # Finish the window a killed run left (from its last cursor), then go on to now.
         state = json.loads(run.cursor.position)
