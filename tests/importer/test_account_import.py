@@ -14,7 +14,7 @@ from textwrap import dedent
 
 import pytest
 
-from exchange_sync.importer.run import run_account_import
+from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.schema import trades, transfers
 from tests.fixtures.ground_truth import assert_warehouse_matches, served_since
@@ -130,6 +130,33 @@ def test_failed_run_resumes_without_loss_or_duplicates(
     with pytest.raises(Exception):  # noqa: B017 -- ccxt raises NetworkError / ExchangeNotAvailable subclasses
         run_account_import(account, warehouse)
     assert warehouse.account_sync(account_sim.id)["last_error"]
+    run_account_import(account, warehouse)
+    assert_warehouse_matches(warehouse, account_sim.id, account_sim.history())
+
+
+@every_exchange
+def test_entries_recorded_late_while_a_window_was_unfinished_are_imported(
+    make_sim_account, connect, warehouse, simulator, exchange
+):
+    """A run fails in the middle of a window; meanwhile the exchange records entries dated a
+    moment ago, i.e. inside that window, above the pages already read (the simulator stamps new
+    activity up to ~2 s in the past). The next run finishes the window and then re-reads the
+    look-back from its end, as any run does, so they are not skipped."""
+    account_sim = make_sim_account(trades=2500, symbols=3)
+    connect(f"conn_{account_sim.id}", account_sim.id)
+    account = account_config(account_sim.id, exchange)
+    fault = simulator.add_fault(
+        "http_5xx",
+        status=503,
+        path_contains=ENDPOINTS[exchange].trades,
+        count=1,
+        skip=2,
+        account=account_sim.id,
+    )
+    with pytest.raises(AccountImportError):
+        run_account_import(account, warehouse)
+    simulator.add_activity(account_sim.id, trades=3)
+    assert simulator.request("GET", "/_sim/faults")["faults"][-1]["fired"] == 1, fault
     run_account_import(account, warehouse)
     assert_warehouse_matches(warehouse, account_sim.id, account_sim.history())
 

@@ -205,6 +205,7 @@ class AccountImporter:
             id_of=lambda row: row[ROW_ID[stream]],
             scope=scope,
             last_answer=lambda: self.client.request_log.last_answer,
+            lookback=source.lookback,
         )
         fetched = 0
         for page in source.paging.pages(run):

@@ -72,6 +72,8 @@ class StreamRun:
     # it is the ccxt call's first argument and the cursor's scope.
     scope: str | None = None
     last_answer: Callable[[], Any] = field(default=lambda: None)  # the raw JSON of the last answer
+    # How far back a run re-reads before where the stream stood (entries recorded late).
+    lookback: timedelta = timedelta(0)
 
     def synced(self) -> datetime:
         """How far the stream was imported before this run (history start when never)."""
@@ -152,10 +154,11 @@ class OffsetPages:
         if resumed is None:
             yield from self._window(run, (whole_second(run.start), now, 0, None))
             return
-        # Finish what a killed run left, then go on to now like any run.
+        # Finish what a killed run left, then go on to now like any run: from its end, minus the
+        # look-back (entries recorded late there were not in it when it was read).
         yield from self._window(run, resumed)
         if resumed[1] < now:
-            yield from self._window(run, (resumed[1], now, 0, None))
+            yield from self._window(run, (whole_second(resumed[1] - run.lookback), now, 0, None))
 
     def _window(self, run: StreamRun, window: tuple[datetime, datetime, int, int | None]) -> Iterator[Page]:
         since, until, offset, first_count = window
@@ -225,12 +228,13 @@ class CursorPages:
         if run.cursor is None or not run.cursor.position:
             yield from self._window(run, run.start, now, None)
             return
-        # Finish the window a killed run left (from its last cursor), then go on to now.
+        # Finish the window a killed run left (from its last cursor), then go on to now like any
+        # run: from its end, minus the look-back (entries recorded late there were not in it).
         state = json.loads(run.cursor.position)
         since, until = from_ms(state["since"]), from_ms(state["until"])
         yield from self._window(run, since, until, state["cursor"])
         if until < now:
-            yield from self._window(run, until, now, None)
+            yield from self._window(run, until - run.lookback, now, None)
 
     def _window(self, run: StreamRun, since: datetime, until: datetime, cursor: str | None) -> Iterator[Page]:
         while True:
