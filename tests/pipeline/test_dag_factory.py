@@ -30,9 +30,13 @@ def test_shipped_dags_load_without_import_errors():
     assert sorted(bag.dag_ids) == [
         "exchange_sync_binance",
         "exchange_sync_binance_recovery",
+        "exchange_sync_coinbase",
+        "exchange_sync_coinbase_recovery",
         "exchange_sync_freeze",
         "exchange_sync_kraken",
         "exchange_sync_kraken_recovery",
+        "exchange_sync_okx",
+        "exchange_sync_okx_recovery",
     ]
 
 
