@@ -127,5 +127,8 @@ def test_shipped_demo_registry_is_valid():
         ("bob", "binance"),
         ("carol", "binance"),
         ("dave", "kraken"),
+        ("erin", "coinbase"),
+        ("frank", "okx"),
     ]
+    assert registry.account("erin").streams == ("balances", "trades", "ledger")
     assert registry.account("dave").streams == ("balances", "trades", "deposits", "withdrawals", "ledger")
