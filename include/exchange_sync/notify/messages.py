@@ -33,12 +33,14 @@ def _fix_it(incident: Incident) -> str:
             f"Fixing it on {knowledge_for(incident.exchange).name} is enough: exchange-sync re-checks the "
             "existing key by itself, first within about 15 minutes and then at doubling intervals, and "
             f"fills the gap; all history is kept. To have it noticed at once, click Retry now on {page} "
-            f'(there you can also enter a new key; it is kept in the Airflow connection "{incident.conn_id}").'
+            "(there you can also enter a new key; it is kept in the Airflow connection "
+            f'"{incident.conn_id}").'
         )
     return (
         f"Fix it: {page} (Fix it, then Save and change), or enter the new key in the Airflow connection "
-        f'"{incident.conn_id}" ({airflow_url().rstrip("/")}/connections). exchange-sync notices the change by '
-        "itself, checks that the key belongs to the same exchange account, and fills the gap; all history is kept."
+        f'"{incident.conn_id}" ({airflow_url().rstrip("/")}/connections). exchange-sync notices the change '
+        "by itself, checks that the key belongs to the same exchange account, and fills the gap; all history "
+        "is kept."
     )
 
 

@@ -22,8 +22,6 @@ import hashlib
 import hmac
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
-
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.auth.managers.models.resource_details import (
@@ -32,6 +30,7 @@ from airflow.api_fastapi.auth.managers.models.resource_details import (
     DagDetails,
 )
 from airflow.api_fastapi.core_api.security import get_user
+from fastapi import Depends, HTTPException, Request, status
 
 CSRF_HEADER = "X-CSRF-Token"
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -24,6 +24,9 @@ STATIC = Path(__file__).with_name("static")
 ASSETS = {"board.js": "text/javascript", "board.css": "text/css"}
 # Never cached: the page is small, and a cached copy would outlive a login or an upgrade.
 NO_STORE = {"Cache-Control": "no-store"}
+# State changes take JSON bodies only (access.py: CSRF); actions without options take `{}`.
+JsonBody = Annotated[dict[str, Any], Body()]
+OptionalBody = Annotated[dict[str, Any] | None, Body()]
 
 
 @contextmanager
@@ -108,7 +111,7 @@ def create_app() -> FastAPI:
         )
 
     @app.post("/api/accounts/{account_id}/keys")
-    async def fix_it(account_id: str, user: Changer, body: dict[str, Any] = Body(...)) -> Any:
+    async def fix_it(account_id: str, user: Changer, body: JsonBody) -> Any:
         from exchange_sync.ui import fix_keys
 
         def prepare() -> tuple[Any, Any, Any, str | None]:
@@ -139,7 +142,7 @@ def create_app() -> FastAPI:
         )
 
     @app.post("/api/accounts/{account_id}/freeze")
-    def freeze(account_id: str, user: Changer, body: dict[str, Any] = Body(...)) -> Any:
+    def freeze(account_id: str, user: Changer, body: JsonBody) -> Any:
         from exchange_sync.ui.actions import freeze_account
 
         with opened() as (registry, warehouse):
@@ -155,7 +158,7 @@ def create_app() -> FastAPI:
             )
 
     @app.post("/api/accounts/{account_id}/unfreeze")
-    def unfreeze(account_id: str, user: Changer, body: dict[str, Any] = Body(default_factory=dict)) -> Any:
+    def unfreeze(account_id: str, user: Changer, body: OptionalBody = None) -> Any:
         from exchange_sync.ui.actions import unfreeze_account
 
         with opened() as (registry, warehouse):
@@ -163,7 +166,7 @@ def create_app() -> FastAPI:
             return _action(lambda: unfreeze_account(account, warehouse))
 
     @app.post("/api/accounts/{account_id}/retry")
-    def retry(account_id: str, user: Changer, body: dict[str, Any] = Body(default_factory=dict)) -> Any:
+    def retry(account_id: str, user: Changer, body: OptionalBody = None) -> Any:
         from exchange_sync.ui.actions import retry_account
 
         with opened() as (registry, warehouse):
@@ -171,7 +174,7 @@ def create_app() -> FastAPI:
             return _action(lambda: retry_account(account, registry, warehouse, user.get_name()))
 
     @app.post("/api/accounts/{account_id}/csv")
-    def csv_upload(account_id: str, user: Changer, body: dict[str, Any] = Body(default_factory=dict)) -> Any:
+    def csv_upload(account_id: str, user: Changer, body: OptionalBody = None) -> Any:
         with opened() as (registry, _warehouse):
             _may_act(registry, account_id, user)
         raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "CSV import is not available yet.")
