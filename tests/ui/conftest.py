@@ -72,7 +72,9 @@ class Accounts:
 
 
 @pytest.fixture
-def accounts(airflow_db, make_sim_account, simulator, tmp_path, monkeypatch, sqlite_url) -> Iterator[Accounts]:
+def accounts(
+    airflow_db, make_sim_account, simulator, tmp_path, monkeypatch, sqlite_url
+) -> Iterator[Accounts]:
     main, other = make_sim_account(trades=30, symbols=2), make_sim_account(trades=5, symbols=1)
     registry = tmp_path / "accounts.yaml"
     registry.write_text(

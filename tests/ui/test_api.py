@@ -89,7 +89,8 @@ def test_csrf(client, auth_users, accounts):
     url = f"{PREFIX}/api/accounts/{account}/freeze"
     # An HTML form from another site: no JSON, no token.
     assert client.post(url, data={"reason": "x"}).status_code == 415
-    assert client.post(url, content=b'{"reason": "x"}', headers={"Content-Type": "text/plain"}).status_code == 415
+    plain = {"Content-Type": "text/plain"}
+    assert client.post(url, content=b'{"reason": "x"}', headers=plain).status_code == 415
     # JSON without the token (a script on another origin cannot read it from api/session).
     assert client.post(url, json={"reason": "x"}).status_code == 403
     assert client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
@@ -132,10 +133,15 @@ def test_fix_it_refusals_leave_the_connection_unchanged(client, admin, accounts,
     before = accounts.connection(account)
     sim = accounts.simulator
     good = sim.create_key(account)
+    unreadable = sim.create_key(account, permissions=[])
     cases = {
-        "wrong secret": ({"api_key": good["api_key"], "secret": "x" * 64}, "key_invalid", "secret does not match"),
+        "wrong secret": (
+            {"api_key": good["api_key"], "secret": "x" * 64},
+            "key_invalid",
+            "secret does not match",
+        ),
         "another account's key": (_fields(sim.create_key(other)), "wrong_account", "another Binance account"),
-        "no reading permission": (_fields(sim.create_key(account, permissions=[])), "permission_missing", "Enable Reading"),
+        "no reading permission": (_fields(unreadable), "permission_missing", "Enable Reading"),
         "empty secret": ({"api_key": good["api_key"], "secret": ""}, "credentials_missing", "secret"),
     }
     secrets = [good["secret"]]
