@@ -185,3 +185,33 @@ def test_unfreeze_and_retry_need_the_dag(client, admin, accounts):
 
 def _fields(key: dict) -> dict[str, str]:
     return {"api_key": key["api_key"], "secret": key["secret"]}
+
+
+def test_the_connection_test_button_checks_like_fix_it(client, admin, accounts):
+    """Airflow's own Test button (POST /api/v2/connections/test) runs CcxtHook.test_connection."""
+    import os
+
+    account = accounts.ids["main"]
+    os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
+    try:
+        unreadable = accounts.simulator.create_key(account, permissions=[])
+        key = accounts.keys[account]
+        base = {
+            "connection_id": accounts.conn_id(account),
+            "conn_type": "ccxt",
+            "extra": f'{{"exchange": "binance", "base_url": "{accounts.simulator.exchange_url("binance")}"}}',
+        }
+        good = client.post(
+            "/api/v2/connections/test",
+            headers=admin,
+            json={**base, "login": key["api_key"], "password": key["secret"]},
+        )
+        assert good.status_code == 200 and good.json()["status"] is True, good.text
+        bad = client.post(
+            "/api/v2/connections/test",
+            headers=admin,
+            json={**base, "login": unreadable["api_key"], "password": unreadable["secret"]},
+        )
+        assert bad.json()["status"] is False and "Enable Reading" in bad.json()["message"], bad.text
+    finally:
+        os.environ.pop("AIRFLOW__CORE__TEST_CONNECTION")
