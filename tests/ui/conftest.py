@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ def auth_users(airflow_db: Path) -> dict[str, str]:
         "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
     )
     os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "False"
+    # The API server signs its tokens with these (the execution API refuses to start without).
+    os.environ.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(64))
+    os.environ.setdefault("AIRFLOW__API__SECRET_KEY", secrets.token_urlsafe(32))
     return passwords
 
 
