@@ -47,7 +47,8 @@ def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_accou
     with browser_page(live.url) as page:
         log_in(page, "admin", auth_users["admin"])
         wait_for_state(page, account, "healthy")
-        expect(row(page, account).locator("[data-field=fingerprint]")).to_contain_text(world.key["api_key"][:4])
+        fingerprint = row(page, account).locator("[data-field=fingerprint]")
+        expect(fingerprint).to_contain_text(world.key["api_key"][:4])
 
         world.simulator.key_action(world.key["api_key"], "revoke")
         world.simulator.add_activity(world.account_id, trades=4, deposits=1)
@@ -93,10 +94,12 @@ def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_accou
                 expect(page.locator("#fix-save")).to_be_enabled()
                 outcomes[name] = page.locator("#fix-result").inner_text()
                 assert connection_of(world) == before, name
+                assert page.locator("#fix-secret").input_value() == ""  # not kept after a refusal
+            if DOCS:  # the form after the last refusal, without any key in it
+                page.locator("#fix-api_key").fill("")
+                page.screenshot(path=f"{DOCS}/connections-fix-it.png")
             page.locator("#fix-api_key").fill(good["api_key"])
             page.locator("#fix-secret").fill(good["secret"])
-            if DOCS:
-                page.screenshot(path=f"{DOCS}/connections-fix-it.png")
             page.get_by_role("button", name="Save and change").click()
             expect(page.locator("#fix-result")).to_contain_text("Saved")
             outcomes["saved"] = page.locator("#fix-result").inner_text()

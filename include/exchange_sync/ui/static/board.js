@@ -182,6 +182,8 @@ async function openFix(row) {
       result.replaceChildren(el("div", {}, answer.body.message), ...(answer.body.warnings || []).map((w) => el("div", { class: "warn" }, w)));
       await loadBoard();
     } else {
+      // Refused: the secret is not kept in the page a moment longer than needed.
+      for (const field of form.fields) if (field.kind !== "text") $(`fix-${field.name}`).value = "";
       result.className = "error";
       const body = answer.body;
       result.replaceChildren(el("div", {}, body.error || body.detail || `HTTP ${answer.status}`), body.remediation ? el("div", { class: "muted" }, body.remediation) : null);
