@@ -215,3 +215,18 @@ def test_the_connection_test_button_checks_like_fix_it(client, admin, accounts):
         assert bad.json()["status"] is False and "Enable Reading" in bad.json()["message"], bad.text
     finally:
         os.environ.pop("AIRFLOW__CORE__TEST_CONNECTION")
+
+
+def test_a_missing_connection_shows_with_its_cause(client, admin, accounts):
+    account = accounts.ids["other"]
+    deleted = client.delete(f"/api/v2/connections/{accounts.conn_id(account)}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    rows = {r["account"]: r for r in client.get(f"{PREFIX}/api/board", headers=admin).json()["rows"]}
+    assert rows[account]["fingerprint"] is None
+    assert "does not exist" in rows[account]["cause"]
+    assert "does not exist" in " ".join(rows[account]["warnings"])
+    # Fix it creates it, after the check.
+    key = accounts.simulator.create_key(account)
+    answer = fix_it(client, admin, account, **_fields(key))
+    assert answer.status_code == 200, answer.text
+    assert accounts.connection(account)[:2] == (key["api_key"], key["secret"])
