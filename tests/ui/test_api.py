@@ -225,8 +225,25 @@ def test_a_missing_connection_shows_with_its_cause(client, admin, accounts):
     assert rows[account]["fingerprint"] is None
     assert "does not exist" in rows[account]["cause"]
     assert "does not exist" in " ".join(rows[account]["warnings"])
-    # Fix it creates it, after the check.
+
+
+def test_fix_it_repairs_a_broken_connection(client, admin, accounts):
+    from exchange_sync.airflow_connections import put_connection
+
+    account = accounts.ids["other"]
+    base_url = accounts.simulator.exchange_url("binance")
+    put_connection(
+        accounts.conn_id(account),
+        conn_type="ccxt",
+        login="old",
+        password="",
+        extra={"exchange": "binanse", "base_url": base_url},
+    )
+    rows = {r["account"]: r for r in client.get(f"{PREFIX}/api/board", headers=admin).json()["rows"]}
+    assert "did you mean 'binance'" in rows[account]["cause"]
     key = accounts.simulator.create_key(account)
     answer = fix_it(client, admin, account, **_fields(key))
     assert answer.status_code == 200, answer.text
-    assert accounts.connection(account)[:2] == (key["api_key"], key["secret"])
+    login_, password, extra = accounts.connection(account)
+    assert (login_, password) == (key["api_key"], key["secret"])
+    assert '"exchange": "binance"' in extra and base_url in extra

@@ -83,8 +83,8 @@ def new_credentials(account: AccountConfig, form: dict[str, Any]) -> tuple[Crede
         try:
             base_url = credentials_from_connection(existing).base_url
             extra = {k: v for k, v in existing.extra_dejson.items() if k not in SECRET_EXTRA_FIELDS}
-        except ConnectionProblem:  # a broken connection is exactly what Fix it replaces
-            extra = {}
+        except ConnectionProblem:  # a broken connection is exactly what Fix it replaces ...
+            base_url = _salvaged_base_url(existing)  # ... but not where its requests go
     text = {name: str(form.get(name) or "").strip() for name in ("api_key", "secret", "passphrase", "uid")}
     credentials = Credentials(
         exchange=account.exchange,
@@ -96,6 +96,24 @@ def new_credentials(account: AccountConfig, form: dict[str, Any]) -> tuple[Crede
     )
     extra.update(exchange=account.exchange, **({"base_url": base_url} if base_url else {}))
     return credentials, extra
+
+
+def _salvaged_base_url(conn: Any) -> str | None:
+    """The base URL of a connection broken elsewhere (e.g. a misspelt exchange id), if it is one."""
+    try:
+        found = (conn.extra_dejson or {}).get("base_url")
+    except Exception:  # extra is not JSON: nothing to keep
+        return None
+    if not isinstance(found, str) or not found.strip():
+        return None
+    # credentials.py's own check of the field.
+    from exchange_sync.hooks.credentials import _check_base_url
+
+    try:
+        _check_base_url(conn.conn_id, found.strip())
+    except ConnectionProblem:
+        return None
+    return found.strip()
 
 
 def check_complete(credentials: Credentials, conn_id: str) -> None:
