@@ -166,3 +166,17 @@ def test_viewer_sees_the_board_but_may_not_save(live, world, auth_users):
         row(page, world.account_id).get_by_role("button", name="Fix it").click()
         expect(page.locator("#fix-save")).to_be_disabled()
         expect(page.locator("#fix-result")).to_contain_text("may not edit")
+
+
+def test_the_page_is_in_airflows_navigation(live, world, auth_users):
+    """Airflow's own UI lists it (Admin → Exchange connections) and shows it in its frame."""
+    from playwright.sync_api import expect
+
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"], then="/")
+        page.get_by_role("button", name="Admin").click()
+        page.get_by_role("menuitem", name="Exchange connections").click()
+        page.wait_for_url("**/plugin/exchange-connections")
+        frame = page.frame_locator("iframe")
+        expect(frame.locator("h1")).to_have_text("Exchange connections")
+        expect(frame.locator(f"#row-{world.account_id}")).to_be_visible()
