@@ -226,6 +226,3 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text, quote=True)
-
-
-app = create_app()
