@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_VERSION := 26.3
 
-.PHONY: install run test lint bench fault-suite constraints clean
+.PHONY: install browser run test lint bench fault-suite constraints clean
 
 install: $(STAMP)
 
@@ -18,12 +18,19 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+## The browser tests' chromium: Debian's package (Playwright's own download cannot reach the
+## internet here). Installed only when missing; without root or apt the browser tests skip.
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium is not installed (apt-get install chromium): the browser tests will skip"
+
 ## Simulator + Airflow standalone + demo accounts; prints the URL and login. Ctrl-C stops it all.
 run: install
 	$(BIN)/exchange-sync demo
 
 ## The whole suite (PostgreSQL tests run when EXCHANGE_SYNC_TEST_PG_URL is set, as .ci/run does).
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -142,16 +142,38 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    _find_demo_home()
     from exchange_sync.status import format_table, registry_status
     from exchange_sync.warehouse import Warehouse
+    from exchange_sync.warehouse.engine import warehouse_url
 
+    registry = _load(args)
+    # Which warehouse this is, always: an empty board from the wrong one must not look like news.
+    print(f"warehouse: {_safe_url(warehouse_url())}", file=sys.stderr)
     warehouse = Warehouse.open()
     try:
-        status = registry_status(_load(args), warehouse)
+        status = registry_status(registry, warehouse)
     finally:
         warehouse.close()
     print(json.dumps(status, indent=2) if args.json else format_table(status))
     return 0
+
+
+def _find_demo_home() -> None:
+    """Without AIRFLOW_HOME, Airflow would read ~/airflow; in the project, `make run`'s home
+    (.airflow/) is the one meant. Set before anything imports Airflow."""
+    import os
+
+    demo_home = settings.REPO_ROOT / ".airflow"
+    if "AIRFLOW_HOME" not in os.environ and (demo_home / "airflow.cfg").exists():
+        os.environ["AIRFLOW_HOME"] = str(demo_home)
+        print(f"AIRFLOW_HOME is not set: using the demo's {demo_home}", file=sys.stderr)
+
+
+def _safe_url(url: object) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -45,6 +45,8 @@ def demo_environment(repo: Path = settings.REPO_ROOT) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{airflow_port}/execution/",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # The connection form's Test button: for ccxt connections the Connections page's Fix it check.
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
 

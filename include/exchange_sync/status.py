@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from exchange_sync.registry import AccountConfig, Registry
+from exchange_sync.ui.links import page_url
 from exchange_sync.warehouse import Warehouse
 
 HEALTHY = "healthy"
@@ -31,7 +32,7 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "exchange": account.exchange,
         "conn_id": account.conn_id,
         "state": _state(sync, incident, state),
-        "incident": incident.to_summary() if incident else None,
+        "incident": incident.to_summary() | {"remediation": incident.remediation} if incident else None,
         "frozen": {"since": _iso(state.frozen_at), "reason": state.frozen_reason}
         if state and state.frozen
         else None,
@@ -39,6 +40,9 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "last_success_at": _iso(sync["last_success_at"]) if sync else None,
         "last_error": sync["last_error"] if sync else None,
         "streams": streams,
+        "warnings": _warnings(account, incident),
+        # Where a person fixes it: the account's row and Fix it form on the Connections page.
+        "fix_url": page_url(account.id),
         "keys": [
             {
                 "fingerprint": v["fingerprint"],
@@ -94,6 +98,7 @@ def _incident_lines(status: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {account}: #{incident['id']} {incident['cause']} (stale since {since}) - {incident['title']}"
         )
+        lines.append(f"    Fix it: {page_url(account)}")
     return lines
 
 
@@ -114,6 +119,36 @@ def _key_lines(status: dict[str, Any]) -> list[str]:
                 f"  {account['account']}: {key['fingerprint']} first used {key['first_used_at']}, {fate}"
             )
     return lines
+
+
+def _warnings(account: AccountConfig, incident: Any) -> list[str]:
+    """What needs attention before it becomes a gap: the key's own warnings as the diagnosis found
+    them (expiry, trade or withdrawal rights), and history about to leave the exchange's API while
+    the account is not importing."""
+    if incident is None:
+        return []
+    from exchange_sync.diagnosis.knowledge import knowledge_for
+    from exchange_sync.notify.messages import RETENTION_LEAD
+    from exchange_sync.profiles import PROFILES
+
+    found = list(incident.evidence.get("warnings") or [])
+    profile = PROFILES.get(account.exchange)
+    now = datetime.now(UTC)
+    for stream in account.streams:
+        kept = profile.retention(stream) if profile else None
+        last_good = incident.last_good_cursors.get(stream)
+        if kept is None or not last_good:
+            continue
+        leaves = datetime.fromisoformat(last_good) + kept
+        leaves = leaves if leaves.tzinfo else leaves.replace(tzinfo=UTC)
+        if leaves - now <= RETENTION_LEAD:
+            name = knowledge_for(account.exchange).name
+            verb = "left" if leaves <= now else "leaves"
+            found.append(
+                f"{stream} since {last_good} {verb} {name}'s API on {leaves:%Y-%m-%d}: fix the key "
+                f"now or import {name}'s CSV export for that period"
+            )
+    return found
 
 
 def _state(sync: dict[str, Any] | None, incident: Any, state: Any) -> str:

@@ -141,13 +141,18 @@ def wait_until(what: str, check, timeout: float = 180):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def revoke_then_rotate_through_the_rest_api(api: AirflowAPI, simulator: SimulatorClient, home: Path) -> None:
-    """The real triggerer: alice's key is revoked, the recovery run's sensor defers, a new key is
-    PATCHed into the connection through Airflow's REST API, and the gap is backfilled."""
-    conn_path = "/api/v2/connections/exchange_sync_binance_alice"
+def revoke_then_rotate_through_the_rest_api(
+    api: AirflowAPI, simulator: SimulatorClient, home: Path, account: str = "alice", save_key=None
+) -> float:
+    """The real triggerer: the account's key is revoked, the recovery run's sensor defers, a new
+    key is PATCHed into the connection through Airflow's REST API (or `save_key(key)` saves it,
+    e.g. on the Connections page), and the gap is backfilled. Returns the seconds from the saved
+    key until the waiting sensor had it."""
+    conn_path = f"/api/v2/connections/exchange_sync_binance_{account}"
     connection = api.get(conn_path)
     simulator.key_action(connection["login"], "revoke")
-    simulator.add_activity("alice", trades=6, deposits=1)
+    simulator.add_activity(account, trades=6, deposits=1)
+    inbox_before = len(simulator.notifications())
     api.post("/api/v2/dags/exchange_sync_binance/dagRuns", {"logical_date": None})
 
     def recovery_deferred():
@@ -164,19 +169,30 @@ def revoke_then_rotate_through_the_rest_api(api: AirflowAPI, simulator: Simulato
         return None
 
     run = wait_until("the recovery run's sensor to defer", recovery_deferred)
-    inbox = simulator.notifications()
+    inbox = simulator.notifications()[inbox_before:]
     assert len(inbox) == 1 and "deleted or revoked" in inbox[0]["title"]
 
-    key = simulator.create_key("alice")
-    api.patch(
-        conn_path,
-        {
-            **{k: connection[k] for k in ("connection_id", "conn_type", "extra")},
-            "login": key["api_key"],
-            "password": key["secret"],
-        },
-    )
+    key = simulator.create_key(account)
+    saved = time.monotonic()
+    if save_key is not None:
+        save_key(key)
+    else:
+        api.patch(
+            conn_path,
+            {
+                **{k: connection[k] for k in ("connection_id", "conn_type", "extra")},
+                "login": key["api_key"],
+                "password": key["secret"],
+            },
+        )
     run_path = f"/api/v2/dags/exchange_sync_binance_recovery/dagRuns/{run['dag_run_id']}"
+
+    def sensor_done() -> bool:
+        tis = api.get(f"{run_path}/taskInstances")["task_instances"]
+        return any(t["task_id"] == "wait_for_new_keys" and t["state"] == "success" for t in tis)
+
+    wait_until("the sensor to see the new key", sensor_done, timeout=120)
+    took = time.monotonic() - saved
     done = wait_until(
         "the recovery run to finish",
         lambda: api.get(run_path)["state"] in ("success", "failed") and api.get(run_path),
@@ -185,10 +201,35 @@ def revoke_then_rotate_through_the_rest_api(api: AirflowAPI, simulator: Simulato
     assert "Recovered" in simulator.notifications()[-1]["title"]
     warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
     try:
-        assert_warehouse_matches(warehouse, "alice", simulator.history("alice"))
-        assert warehouse.incidents.open_for("alice") is None
+        assert_warehouse_matches(warehouse, account, simulator.history(account))
+        assert warehouse.incidents.open_for(account) is None
     finally:
         warehouse.close()
+    return took
+
+
+def fix_it_on_the_page(base_url: str, password: str, account: str, key: dict) -> None:
+    """As a person would: Airflow's login, the notification's link, Fix it, Save and change."""
+    from playwright.sync_api import expect
+
+    from tests.ui.browser import browser_page, log_in
+
+    with browser_page(base_url) as page:
+        log_in(page, "admin", password, then=f"/exchange-sync/?account={account}")
+        page.goto(f"/exchange-sync/?account={account}#fix")
+        page.locator("#fix-api_key").fill(key["api_key"])
+        page.locator("#fix-secret").fill(key["secret"])
+        page.get_by_role("button", name="Save and change").click()
+        expect(page.locator("#fix-result")).to_contain_text("Saved", timeout=30_000)
+
+
+def the_board_shows_every_demo_account_healthy(base_url: str, password: str) -> None:
+    from tests.ui.browser import browser_page, log_in, wait_for_state
+
+    with browser_page(base_url) as page:
+        log_in(page, "admin", password)
+        for account in DEMO_ACCOUNTS:
+            wait_for_state(page, account, "healthy")
 
 
 def processes_of(home: Path) -> list[str]:
@@ -245,8 +286,20 @@ def test_make_run_from_scratch_then_again(tmp_path):
         demo_connections = [(f"exchange_sync_{e}_{a}", 1) for e, accounts in DEMO.items() for a in accounts]
         assert sorted(c for c in encrypted if c[0] != "exchange_sync_apprise") == sorted(demo_connections)
 
+        the_board_shows_every_demo_account_healthy(banner["url"], banner["password"])
         revoke_then_rotate_through_the_rest_api(api, simulator, home)
         rows_after_first["alice"] = row_counts(home, "alice")
+        # The same through the Connections page: the waiting recovery notices the saved key at
+        # once (the demo's key_poll_seconds is 60), backfills and closes the incident.
+        took = revoke_then_rotate_through_the_rest_api(
+            api,
+            simulator,
+            home,
+            "bob",
+            lambda key: fix_it_on_the_page(banner["url"], banner["password"], "bob", key),
+        )
+        assert took < 45, f"the sensor had the key only {took:.0f} s after it was saved"
+        rows_after_first["bob"] = row_counts(home, "bob")
     finally:
         demo.stop()
     assert not listening(demo.env["AIRFLOW_PORT"]) and not listening(demo.env["SIM_PORT"])

@@ -128,3 +128,22 @@ def test_a_connection_for_another_exchange_is_not_used(simulator, make_sim_accou
     with pytest.raises(TimeoutError):
         first_event(trigger(failing, exchange="kraken"), timeout=1.5)
     assert [r for r in simulator.requests_since(seq)["requests"] if r["api_key_prefix"]] == []
+
+
+def test_keys_saved_while_waiting_are_noticed_within_seconds(simulator, make_sim_account, conn):
+    """Not after a whole poll interval: the connection is read every couple of seconds (no
+    exchange request), so keys saved on the Connections page are checked at once."""
+    import threading
+    import time
+
+    account = make_sim_account(trades=5, symbols=1)
+    dead = simulator.create_key(account.id)
+    simulator.key_action(dead["api_key"], "revoke")
+    failing = conn(dead)
+    new_key = simulator.create_key(account.id)
+    threading.Timer(1.0, lambda: conn(new_key)).start()
+    started = time.monotonic()
+    slow = KeyRotationTrigger(conn_id="kr_conn", failing_fingerprint=failing, poll_interval=120)
+    event = first_event(slow, timeout=30)
+    assert event["status"] == "rotated"
+    assert time.monotonic() - started < 10

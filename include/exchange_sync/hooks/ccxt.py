@@ -82,13 +82,45 @@ class CcxtHook(BaseHook):
         return build_client(self.get_credentials(), options)
 
     def test_connection(self) -> tuple[bool, str]:
-        """The UI's Test button: one authenticated read with these keys."""
+        """The UI's Test button: the check the Connections page's Fix it makes (triggers/key_check.py):
+        the keys work, open the account the registry's account had so far, and may read its streams."""
+        import asyncio
+        import concurrent.futures
+
+        from exchange_sync.triggers.key_check import VALID, check_keys
+
         try:
-            client = self.get_client()
-            client.fetch_balance()
+            credentials = self.get_credentials()
+            streams, expected_uid = _account_for(self.ccxt_conn_id, credentials.exchange)
+            # The Test button may call this from a thread that already runs an event loop.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                check = pool.submit(asyncio.run, check_keys(credentials, expected_uid, streams)).result()
         except Exception as exc:  # the message is the user's answer; ccxt never puts secrets in it
             return False, f"{type(exc).__name__}: {scrub_exception(exc)}"
-        return True, "The exchange accepted the keys (balance read)."
+        if check.outcome != VALID:
+            return False, " ".join(p for p in (check.detail, check.remediation) if p)
+        accepted = "The exchange accepted the keys: they may read every stream."
+        return True, " ".join((accepted, *check.warnings))
+
+
+def _account_for(conn_id: str, exchange: str) -> tuple[tuple[str, ...], str | None]:
+    """The streams and known exchange identity of the registry account using this connection
+    (every stream of the exchange and no identity for a connection no account uses)."""
+    from exchange_sync.registry import load_registry
+    from exchange_sync.settings import registry_path
+
+    account = next((a for a in load_registry(registry_path()).accounts if a.conn_id == conn_id), None)
+    if account is None:
+        profile = PROFILES.get(exchange)
+        return (tuple(profile.streams) if profile else ("balances",)), None
+    try:
+        from exchange_sync.warehouse import Warehouse
+
+        with Warehouse.open() as warehouse:
+            state = warehouse.accounts.get(account.id)
+    except Exception:  # no warehouse reachable from here: the identity cannot be compared
+        state = None
+    return tuple(account.streams), state.exchange_uid if state else None
 
 
 def build_client(

@@ -5,21 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from exchange_sync.diagnosis.knowledge import knowledge_for
+from exchange_sync.ui.links import airflow_url, page_url
 from exchange_sync.warehouse.incidents import Incident
 from exchange_sync.warehouse.outbox import Message
 
 # After the alert: reminders 1 day, then 2 days, then 7 days apart; then quiet.
 REMINDER_GAPS = (timedelta(days=1), timedelta(days=2), timedelta(days=7))
 DEFAULT_TARGET = "exchange_sync_apprise"
-
-
-def airflow_url() -> str:
-    try:
-        from airflow.configuration import conf
-
-        return conf.get("api", "base_url", fallback="") or "http://localhost:8080"
-    except Exception:
-        return "http://localhost:8080"
 
 
 def _when(moment: datetime | None) -> str:
@@ -30,11 +22,25 @@ def _label(incident: Incident) -> str:
     return f'{knowledge_for(incident.exchange).name} account "{incident.account_id}"'
 
 
+# Causes fixed on the exchange's side with the same key: the waiting recovery re-checks it.
+FIXED_AT_THE_EXCHANGE = ("permission_missing", "ip_not_allowed")
+
+
 def _fix_it(incident: Incident) -> str:
+    page = page_url(incident.account_id)
+    if incident.cause in FIXED_AT_THE_EXCHANGE:
+        return (
+            f"Fixing it on {knowledge_for(incident.exchange).name} is enough: exchange-sync re-checks the "
+            "existing key by itself, first within about 15 minutes and then at doubling intervals, and "
+            f"fills the gap; all history is kept. To have it noticed at once, click Retry now on {page} "
+            "(there you can also enter a new key; it is kept in the Airflow connection "
+            f'"{incident.conn_id}").'
+        )
     return (
-        f'Fix it: enter the new key in the Airflow connection "{incident.conn_id}" '
-        f"({airflow_url().rstrip('/')}/connections). exchange-sync notices the change by itself, checks "
-        "that the key belongs to the same exchange account, and fills the gap; all history is kept."
+        f"Fix it: {page} (Fix it, then Save and change), or enter the new key in the Airflow connection "
+        f'"{incident.conn_id}" ({airflow_url().rstrip("/")}/connections). exchange-sync notices the change '
+        "by itself, checks that the key belongs to the same exchange account, and fills the gap; all history "
+        "is kept."
     )
 
 

@@ -77,6 +77,24 @@ class WaitForNewKeysSensor(BaseSensorOperator):
             rejected=rejected,
             exchange=incident.exchange,
         )
+        recheck = (
+            f"; the existing key is checked again in {self.recheck_interval:.0f} s, then at doubling "
+            "intervals"
+            if trigger.recheck_existing
+            else ""
+        )
+        self.log.info(
+            "%s: waiting for new keys in connection %s (incident #%s, %s; failing key %s). New keys are "
+            "checked with the exchange as soon as they are saved (the connection is read every few "
+            "seconds)%s; the wait ends after %.0f h.",
+            self.account_id,
+            incident.conn_id,
+            incident.id,
+            incident.cause,
+            incident.key_fingerprint,
+            recheck,
+            self.timeout / 3600,
+        )
         self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 
     def _load(self) -> tuple[Any, Any, Any]:

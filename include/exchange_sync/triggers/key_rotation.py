@@ -18,6 +18,9 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 ROTATED, FIXED = "rotated", "fixed"
+# How often the connection itself is read: a metastore read, no exchange request. Keys saved on
+# the Connections page (or anywhere) are noticed within this, not after a whole poll interval.
+CONNECTION_READ_SECONDS = 2.0
 
 
 class KeyRotationTrigger(BaseTrigger):
@@ -66,10 +69,19 @@ class KeyRotationTrigger(BaseTrigger):
 
         interval = self.recheck_interval
         next_recheck = time.monotonic() + interval if self.recheck_existing else None
+        self.log.info(
+            "waiting for new keys in connection %s (the failing key is %s); the connection is read every "
+            "%.0f s%s",
+            self.conn_id,
+            self.failing_fingerprint,
+            min(self.poll_interval, CONNECTION_READ_SECONDS),
+            f", and the existing key is checked again in {interval:.0f} s" if next_recheck else "",
+        )
+        seen = None
         while True:
             credentials = await self._credentials()
             if credentials is not None:
-                fingerprint = credentials.fingerprint
+                fingerprint = seen = credentials.fingerprint
                 if fingerprint != self.failing_fingerprint and fingerprint not in self.rejected:
                     check = await check_keys(credentials, self.expected_uid)
                     if check.outcome != UNANSWERED:
@@ -98,9 +110,20 @@ class KeyRotationTrigger(BaseTrigger):
                         check.cause,
                         interval,
                     )
-            await asyncio.sleep(self.poll_interval)
+            await self._sleep_unless_changed(seen)
 
-    async def _credentials(self):
+    async def _sleep_unless_changed(self, seen: str | None) -> None:
+        """Sleep a poll interval, but wake as soon as the connection holds other credentials."""
+        deadline = time.monotonic() + self.poll_interval
+        while (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, CONNECTION_READ_SECONDS))
+            if time.monotonic() >= deadline:
+                return
+            credentials = await self._credentials(quiet=True)
+            if credentials is not None and credentials.fingerprint != seen:
+                return
+
+    async def _credentials(self, quiet: bool = False):
         from airflow.sdk import BaseHook
         from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -116,7 +139,8 @@ class KeyRotationTrigger(BaseTrigger):
                 connection = await asyncio.to_thread(find_connection, self.conn_id)
             return account_credentials(connection, self.conn_id, self.exchange) if connection else None
         except Exception as exc:  # deleted, half-edited or unusable connection: keep waiting
-            self.log.warning("cannot read connection %s yet: %s", self.conn_id, exc)
+            if not quiet:
+                self.log.warning("cannot read connection %s yet: %s", self.conn_id, exc)
             return None
 
 

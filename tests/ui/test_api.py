@@ -1,0 +1,249 @@
+"""The page's JSON API in Airflow's own API server app, under SimpleAuthManager: who may do what,
+CSRF, secrets never returned, and Fix it refusing bad keys without touching the connection."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from exchange_sync.importer.run import run_account_import
+from exchange_sync.registry import load_registry
+
+PREFIX = "/exchange-sync"
+STATE_CHANGES = ("keys", "freeze", "unfreeze", "retry", "csv")
+
+
+def login(client: TestClient, username: str, password: str) -> str:
+    answer = client.post("/auth/token", json={"username": username, "password": password})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["access_token"]
+
+
+@pytest.fixture
+def client(airflow_app) -> TestClient:
+    return TestClient(airflow_app, base_url="http://127.0.0.1:8080")
+
+
+@pytest.fixture
+def admin(client, auth_users) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login(client, 'admin', auth_users['admin'])}"}
+
+
+@pytest.fixture
+def viewer(client, auth_users) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login(client, 'viewer', auth_users['viewer'])}"}
+
+
+def cookie_session(client: TestClient, auth_users, username: str) -> dict[str, str]:
+    """As the Airflow UI is logged in: the _token cookie, and the CSRF token of that user."""
+    client.cookies.set("_token", login(client, username, auth_users[username]))
+    answer = client.get(f"{PREFIX}/api/session")
+    assert answer.status_code == 200, answer.text
+    return {"X-CSRF-Token": answer.json()["csrf_token"]}
+
+
+def test_plugin_is_registered(client, admin):
+    plugins = client.get("/api/v2/plugins", headers=admin).json()["plugins"]
+    ours = next(p for p in plugins if p["name"] == "exchange_sync_ui")
+    assert ours["external_views"][0]["name"] == "Exchange connections"
+    assert ours["external_views"][0]["href"] == f"{PREFIX}/"
+    assert ours["fastapi_apps"][0]["url_prefix"] == PREFIX
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/"),
+        ("GET", "/static/board.js"),
+        ("GET", "/api/session"),
+        ("GET", "/api/board"),
+        ("GET", "/api/accounts/x/form"),
+        *[("POST", f"/api/accounts/x/{action}") for action in STATE_CHANGES],
+    ],
+)
+def test_401_without_a_token(client, method, path):
+    answer = client.request(method, PREFIX + path, json={})
+    assert answer.status_code == 401
+
+
+def test_viewer_reads_the_board_but_changes_nothing(client, viewer, accounts):
+    account = accounts.ids["main"]
+    board = client.get(f"{PREFIX}/api/board", headers=viewer)
+    assert board.status_code == 200
+    assert [r["account"] for r in board.json()["rows"]] == [accounts.ids["main"], accounts.ids["other"]]
+    before = accounts.connection(account)
+    good = accounts.simulator.create_key(account)
+    for action in STATE_CHANGES:
+        body = {"api_key": good["api_key"], "secret": good["secret"]} if action == "keys" else {}
+        answer = client.post(f"{PREFIX}/api/accounts/{account}/{action}", headers=viewer, json=body)
+        assert answer.status_code == 403, (action, answer.text)
+    assert accounts.connection(account) == before
+    assert accounts.warehouse.accounts.get(account) is None  # not frozen either
+
+
+def test_csrf(client, auth_users, accounts):
+    account = accounts.ids["main"]
+    csrf = cookie_session(client, auth_users, "admin")
+    url = f"{PREFIX}/api/accounts/{account}/freeze"
+    # An HTML form from another site: no JSON, no token.
+    assert client.post(url, data={"reason": "x"}).status_code == 415
+    plain = {"Content-Type": "text/plain"}
+    assert client.post(url, content=b'{"reason": "x"}', headers=plain).status_code == 415
+    # JSON without the token (a script on another origin cannot read it from api/session).
+    assert client.post(url, json={"reason": "x"}).status_code == 403
+    assert client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    assert accounts.warehouse.accounts.get(account) is None
+    # The page's own request.
+    answer = client.post(url, json={"reason": "closing it"}, headers=csrf)
+    assert answer.status_code == 200, answer.text
+    assert accounts.warehouse.accounts.get(account).frozen
+
+
+def test_board_and_form_never_carry_a_secret(client, admin, accounts):
+    account = accounts.ids["main"]
+    config = load_registry(accounts.registry).account(account)
+    run_account_import(config, accounts.warehouse)
+    rows = {r["account"]: r for r in client.get(f"{PREFIX}/api/board", headers=admin).json()["rows"]}
+    row = rows[account]
+    assert (row["state"], row["colour"]) == ("healthy", "green")
+    assert row["streams"]["trades"]["rows"] == 30
+    assert row["fingerprint"].startswith(accounts.keys[account]["api_key"][:4])
+    assert rows[accounts.ids["other"]]["state"] == "never_synced"
+    filtered = client.get(f"{PREFIX}/api/board?state=never_synced", headers=admin).json()["rows"]
+    assert [r["account"] for r in filtered] == [accounts.ids["other"]]
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin)
+    assert [f["name"] for f in form.json()["fields"]] == ["api_key", "secret"]
+    page = client.get(f"{PREFIX}/", headers=admin)
+    for answer in (page, form, client.get(f"{PREFIX}/api/board", headers=admin)):
+        for key in accounts.keys.values():
+            assert key["secret"] not in answer.text and key["api_key"] not in answer.text
+
+
+def fix_it(client, headers, account, **fields):
+    return client.post(f"{PREFIX}/api/accounts/{account}/keys", headers=headers, json=fields)
+
+
+def test_fix_it_refusals_leave_the_connection_unchanged(client, admin, accounts, caplog):
+    caplog.set_level(logging.DEBUG)
+    account, other = accounts.ids["main"], accounts.ids["other"]
+    config = load_registry(accounts.registry).account(account)
+    run_account_import(config, accounts.warehouse)  # the account's identity at the exchange is known now
+    before = accounts.connection(account)
+    sim = accounts.simulator
+    good = sim.create_key(account)
+    unreadable = sim.create_key(account, permissions=[])
+    cases = {
+        "wrong secret": (
+            {"api_key": good["api_key"], "secret": "x" * 64},
+            "key_invalid",
+            "secret does not match",
+        ),
+        "another account's key": (_fields(sim.create_key(other)), "wrong_account", "another Binance account"),
+        "no reading permission": (_fields(unreadable), "permission_missing", "Enable Reading"),
+        "empty secret": ({"api_key": good["api_key"], "secret": ""}, "credentials_missing", "secret"),
+    }
+    secrets = [good["secret"]]
+    for name, (fields, cause, words) in cases.items():
+        secrets.append(fields["secret"])
+        answer = fix_it(client, admin, account, **fields)
+        assert answer.status_code == 422, (name, answer.text)
+        assert answer.json()["cause"] == cause, (name, answer.json())
+        assert words in answer.json()["error"] + answer.json()["remediation"], (name, answer.json())
+        assert accounts.connection(account) == before, name
+        assert fields["secret"] not in answer.text or not fields["secret"]
+    # A good key is saved: the connection holds it, and the answer says which (by fingerprint only).
+    answer = fix_it(client, admin, account, **_fields(good))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["saved"] is True
+    login_, password, _extra = accounts.connection(account)
+    assert (login_, password) == (good["api_key"], good["secret"])
+    assert good["secret"] not in answer.text and good["api_key"] not in answer.text
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [s for s in secrets if s and s in logged]
+
+
+def test_fix_it_warns_about_trading_rights(client, admin, accounts):
+    account = accounts.ids["main"]
+    key = accounts.simulator.create_key(account, permissions=["reading", "spot_trading", "withdrawals"])
+    answer = fix_it(client, admin, account, **_fields(key))
+    assert answer.status_code == 200, answer.text
+    warnings = " ".join(answer.json()["warnings"])
+    assert "can trade" in warnings and "can withdraw" in warnings
+
+
+def test_unfreeze_and_retry_need_the_dag(client, admin, accounts):
+    account = accounts.ids["main"]
+    accounts.warehouse.accounts.freeze(account, "binance", "test")
+    answer = client.post(f"{PREFIX}/api/accounts/{account}/unfreeze", headers=admin, json={})
+    assert answer.status_code == 200 and not accounts.warehouse.accounts.get(account).frozen
+    # No DAG processor here, so the exchange DAG is not in Airflow: the answer says so.
+    answer = client.post(f"{PREFIX}/api/accounts/{account}/retry", headers=admin, json={})
+    assert answer.status_code in (200, 409), answer.text
+
+
+def _fields(key: dict) -> dict[str, str]:
+    return {"api_key": key["api_key"], "secret": key["secret"]}
+
+
+def test_the_connection_test_button_checks_like_fix_it(client, admin, accounts):
+    """Airflow's own Test button (POST /api/v2/connections/test) runs CcxtHook.test_connection."""
+    import os
+
+    account = accounts.ids["main"]
+    os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
+    try:
+        unreadable = accounts.simulator.create_key(account, permissions=[])
+        key = accounts.keys[account]
+        base = {
+            "connection_id": accounts.conn_id(account),
+            "conn_type": "ccxt",
+            "extra": f'{{"exchange": "binance", "base_url": "{accounts.simulator.exchange_url("binance")}"}}',
+        }
+        good = client.post(
+            "/api/v2/connections/test",
+            headers=admin,
+            json={**base, "login": key["api_key"], "password": key["secret"]},
+        )
+        assert good.status_code == 200 and good.json()["status"] is True, good.text
+        bad = client.post(
+            "/api/v2/connections/test",
+            headers=admin,
+            json={**base, "login": unreadable["api_key"], "password": unreadable["secret"]},
+        )
+        assert bad.json()["status"] is False and "Enable Reading" in bad.json()["message"], bad.text
+    finally:
+        os.environ.pop("AIRFLOW__CORE__TEST_CONNECTION")
+
+
+def test_a_missing_connection_shows_with_its_cause(client, admin, accounts):
+    account = accounts.ids["other"]
+    deleted = client.delete(f"/api/v2/connections/{accounts.conn_id(account)}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    rows = {r["account"]: r for r in client.get(f"{PREFIX}/api/board", headers=admin).json()["rows"]}
+    assert rows[account]["fingerprint"] is None
+    assert "does not exist" in rows[account]["cause"]
+    assert "does not exist" in " ".join(rows[account]["warnings"])
+
+
+def test_fix_it_repairs_a_broken_connection(client, admin, accounts):
+    from exchange_sync.airflow_connections import put_connection
+
+    account = accounts.ids["other"]
+    base_url = accounts.simulator.exchange_url("binance")
+    put_connection(
+        accounts.conn_id(account),
+        conn_type="ccxt",
+        login="old",
+        password="",
+        extra={"exchange": "binanse", "base_url": base_url},
+    )
+    rows = {r["account"]: r for r in client.get(f"{PREFIX}/api/board", headers=admin).json()["rows"]}
+    assert "did you mean 'binance'" in rows[account]["cause"]
+    key = accounts.simulator.create_key(account)
+    answer = fix_it(client, admin, account, **_fields(key))
+    assert answer.status_code == 200, answer.text
+    login_, password, extra = accounts.connection(account)
+    assert (login_, password) == (key["api_key"], key["secret"])
+    assert '"exchange": "binance"' in extra and base_url in extra

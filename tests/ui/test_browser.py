@@ -1,0 +1,182 @@
+"""The Connections page in a real headless browser (Debian's chromium, driven by Playwright),
+served by Airflow's own API server app under SimpleAuthManager. Slow: each test runs once."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from exchange_sync.airflow_connections import find_connection
+from tests.fixtures.ground_truth import assert_warehouse_matches
+from tests.recovery.conftest import make_world
+from tests.ui.browser import browser_page, log_in, row, serve, wait_for_state
+
+pytestmark = pytest.mark.browser
+DOCS = os.environ.get("EXCHANGE_SYNC_SCREENSHOTS")  # a folder: write the README's screenshots there
+
+
+@pytest.fixture(scope="module")
+def live(airflow_app):
+    with serve(airflow_app) as server:
+        yield server
+
+
+@pytest.fixture
+def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url):
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url)
+    yield world
+    world.warehouse.close()
+
+
+def connection_of(world) -> tuple:
+    conn = find_connection(world.conn_id)
+    return conn.login, conn.password, conn.extra
+
+
+def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_account):
+    """Log in as the admin, see the account healthy; revoke its key, run the DAG, see the cause
+    and since when; Fix it refuses a wrong secret, another account's key and a key that cannot
+    read (the connection unchanged), saves a good one; the waiting recovery notices it at once,
+    backfills the gap, the row turns healthy and the recovered message arrives."""
+    from playwright.sync_api import expect
+
+    account = world.account_id
+    assert world.run_exchange_dag().state == "success"
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"])
+        wait_for_state(page, account, "healthy")
+        fingerprint = row(page, account).locator("[data-field=fingerprint]")
+        expect(fingerprint).to_contain_text(world.key["api_key"][:4])
+
+        world.simulator.key_action(world.key["api_key"], "revoke")
+        world.simulator.add_activity(world.account_id, trades=4, deposits=1)
+        assert world.run_exchange_dag().state == "failed"
+        (incident,) = world.warehouse.incidents.history(account)
+        page.get_by_role("button", name="Refresh").click()
+        wait_for_state(page, account, "waiting for keys")
+        expect(row(page, account).locator("[data-field=cause]")).to_contain_text("deleted or revoked")
+        expect(row(page, account).locator("[data-field=since]")).to_contain_text(
+            f"{incident.opened_at:%Y-%m-%d %H:%M}"
+        )
+        if DOCS:
+            page.screenshot(path=f"{DOCS}/connections-board.png", full_page=True)
+        # The notification's Fix it link lands on this row and form.
+        assert f"/exchange-sync/?account={account}#fix" in world.messages()[0]["message"]
+        page_html = page.content()
+
+    stranger = make_sim_account(trades=5, symbols=1)
+    before = connection_of(world)
+    outcomes: dict[str, str] = {}
+
+    def fix_it_in_the_browser() -> None:
+        # In the recovery's helper thread: the trigger is waiting in line; this thread has its own
+        # Playwright (the sync API belongs to the thread that started it).
+        with browser_page(live.url) as page:
+            log_in(page, "admin", auth_users["admin"], then=f"/exchange-sync/?account={account}")
+            page.goto(f"/exchange-sync/?account={account}#fix")
+            dialog = page.locator("#fix-dialog")
+            expect(dialog).to_be_visible()
+            assert page.locator("#fix-api_key").input_value() == ""  # never pre-filled
+            assert page.locator("#fix-secret").input_value() == ""
+            good = world.new_key()
+            attempts = {
+                "wrong secret": {"api_key": good["api_key"], "secret": "f" * 64},
+                "another account": world.new_key(stranger.id),
+                "no reading": world.new_key(permissions=[]),
+            }
+            for name, key in attempts.items():
+                page.locator("#fix-api_key").fill(key["api_key"])
+                page.locator("#fix-secret").fill(key["secret"])
+                page.get_by_role("button", name="Save and change").click()
+                expect(page.locator("#fix-result.error")).to_be_visible()
+                expect(page.locator("#fix-save")).to_be_enabled()
+                outcomes[name] = page.locator("#fix-result").inner_text()
+                assert connection_of(world) == before, name
+                assert page.locator("#fix-secret").input_value() == ""  # not kept after a refusal
+            if DOCS:  # the form after the last refusal, without any key in it
+                page.locator("#fix-api_key").fill("")
+                page.screenshot(path=f"{DOCS}/connections-fix-it.png")
+            page.locator("#fix-api_key").fill(good["api_key"])
+            page.locator("#fix-secret").fill(good["secret"])
+            page.get_by_role("button", name="Save and change").click()
+            expect(page.locator("#fix-result")).to_contain_text("Saved")
+            outcomes["saved"] = page.locator("#fix-result").inner_text()
+            assert connection_of(world)[:2] == (good["api_key"], good["secret"])
+            world.key = good
+            for key in (good, *attempts.values()):
+                assert key["secret"] not in page.content()
+
+    started = time.monotonic()
+    recovery = world.run_recovery(incident.id, while_waiting=fix_it_in_the_browser)
+    assert recovery.state == "success", outcomes
+    assert "secret does not match" in outcomes["wrong secret"]
+    assert "another Binance account" in outcomes["another account"]
+    assert "Enable Reading" in outcomes["no reading"]
+    assert "Saved" in outcomes["saved"]
+    assert time.monotonic() - started < 120
+    closed = world.warehouse.incidents.get(incident.id)
+    assert (closed.state, closed.resolution) == ("closed", "recovered")
+    assert_warehouse_matches(world.warehouse, account, world.history())
+    assert "Recovered" in world.messages()[-1]["title"]
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"])
+        wait_for_state(page, account, "healthy")
+    assert world.key["secret"] not in page_html
+
+
+def test_freeze_unfreeze_and_retry_from_the_page(live, world, auth_users):
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+    from playwright.sync_api import expect
+
+    account = world.account_id
+    assert world.run_exchange_dag().state == "success"  # also puts the DAGs into Airflow's database
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"])
+        wait_for_state(page, account, "healthy")
+        row(page, account).get_by_role("button", name="Freeze").click()
+        page.locator("#freeze-reason").fill("closing the account")
+        page.get_by_role("button", name="Freeze", exact=True).last.click()
+        wait_for_state(page, account, "frozen")
+        expect(row(page, account).locator("[data-field=cause]")).to_contain_text("closing the account")
+        assert world.warehouse.accounts.get(account).frozen_reason == "closing the account"
+
+        row(page, account).get_by_role("button", name="Unfreeze").click()
+        wait_for_state(page, account, "healthy")
+        assert not world.warehouse.accounts.get(account).frozen
+
+        row(page, account).get_by_role("button", name="Retry now").click()
+        expect(page.locator("#notice")).to_contain_text("An import of every binance account started")
+        with create_session() as session:
+            runs = session.query(DagRun).filter(DagRun.dag_id == "exchange_sync_binance").all()
+        assert any(r.run_id.startswith(f"manual__retry-{account}") for r in runs)
+        expect(row(page, account).locator("[data-action=csv]")).to_have_attribute(
+            "href", f"csv?account={account}"
+        )
+
+
+def test_viewer_sees_the_board_but_may_not_save(live, world, auth_users):
+    from playwright.sync_api import expect
+
+    with browser_page(live.url) as page:
+        log_in(page, "viewer", auth_users["viewer"])
+        wait_for_state(page, world.account_id, "never synced")
+        row(page, world.account_id).get_by_role("button", name="Fix it").click()
+        expect(page.locator("#fix-save")).to_be_disabled()
+        expect(page.locator("#fix-result")).to_contain_text("may not edit")
+
+
+def test_the_page_is_in_airflows_navigation(live, world, auth_users):
+    """Airflow's own UI lists it (Admin → Exchange connections) and shows it in its frame."""
+    from playwright.sync_api import expect
+
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"], then="/")
+        page.get_by_role("button", name="Admin").click()
+        page.get_by_role("menuitem", name="Exchange connections").click()
+        page.wait_for_url("**/plugin/exchange-connections")
+        frame = page.frame_locator("iframe")
+        expect(frame.locator("h1")).to_have_text("Exchange connections")
+        expect(frame.locator(f"#row-{world.account_id}")).to_be_visible()
