@@ -108,12 +108,9 @@ SCENARIOS = {
         _reactivate_and_new_key,
         "rotated",
         # Kraken answers every call of a closed account's keys with EAPI:Invalid key, OKX with
-        # 50119 "API key doesn't exist", as for a deleted key; neither has a call that says the
-        # account is closed.
-        cause_on={
-            "kraken": ("key_revoked", "deleted or revoked"),
-            "okx": ("key_revoked", "deleted or revoked"),
-        },
+        # 50119 "API key doesn't exist", Coinbase with a bare 401, as for a deleted key; none has
+        # a call that says the account is closed.
+        cause_on=dict.fromkeys(("kraken", "okx", "coinbase"), ("key_revoked", "deleted or revoked")),
     ),
 }
 
