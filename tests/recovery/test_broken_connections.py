@@ -69,7 +69,11 @@ SCENARIOS = {
         "rotated",
         # OKX keys have no expiry date: one "expires" by being deleted after 14 days unused, and
         # then answers 50119 "API key doesn't exist" like any deleted key.
-        cause_on={"okx": ("key_revoked", "deleted or revoked")},
+        # Coinbase refuses it with the bare 401 a deleted key gets.
+        cause_on={
+            "okx": ("key_revoked", "deleted or revoked"),
+            "coinbase": ("key_revoked", "deleted or revoked"),
+        },
     ),
     "reading permission removed": Scenario(
         "permission_missing",
@@ -86,6 +90,9 @@ SCENARIOS = {
         lambda w: w.simulator.update_key(w.key["api_key"], ip_allowlist=["10.9.8.7"]),
         lambda w: w.simulator.update_key(w.key["api_key"], ip_allowlist=[]),
         "fixed",
+        # Coinbase refuses an IP off the allow-list with the same bare 401 as a deleted key: the
+        # alert names both, and the key is re-checked in place while new keys are awaited.
+        cause_on={"coinbase": ("key_revoked", "deleted or revoked")},
     ),
     "account suspended": Scenario(
         "account_suspended",
@@ -101,12 +108,9 @@ SCENARIOS = {
         _reactivate_and_new_key,
         "rotated",
         # Kraken answers every call of a closed account's keys with EAPI:Invalid key, OKX with
-        # 50119 "API key doesn't exist", as for a deleted key; neither has a call that says the
-        # account is closed.
-        cause_on={
-            "kraken": ("key_revoked", "deleted or revoked"),
-            "okx": ("key_revoked", "deleted or revoked"),
-        },
+        # 50119 "API key doesn't exist", Coinbase with a bare 401, as for a deleted key; none has
+        # a call that says the account is closed.
+        cause_on=dict.fromkeys(("kraken", "okx", "coinbase"), ("key_revoked", "deleted or revoked")),
     ),
 }
 

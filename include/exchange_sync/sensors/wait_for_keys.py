@@ -70,7 +70,9 @@ class WaitForNewKeysSensor(BaseSensorOperator):
             conn_id=incident.conn_id,
             failing_fingerprint=incident.key_fingerprint,
             expected_uid=identity,
-            recheck_existing=incident.cause in FIXABLE_IN_PLACE,
+            # Also where the exchange's answer leaves such a cause open (Coinbase refuses a deleted
+            # key and an IP off the allow-list with the same bare 401): fixing it there is enough.
+            recheck_existing=bool({incident.cause, *incident.candidates} & set(FIXABLE_IN_PLACE)),
             poll_interval=self.poll_interval,
             recheck_interval=self.recheck_interval,
             recheck_max_interval=self.recheck_max_interval,
