@@ -57,8 +57,11 @@ def browser_page(base_url: str) -> Iterator[Any]:
     """A fresh headless chromium page (its own thread's Playwright: the sync API is per thread)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: Airflow's own UI loads the page's frame slowly on a
+    # busy 2-core CI machine (expect's default is 5 s).
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
