@@ -103,6 +103,10 @@ class ExchangeProfile:
         source = self.sources.get(stream)
         return source.retention if source else None
 
+    def retentions(self, streams: tuple[str, ...]) -> dict[str, timedelta]:
+        """Of these streams, those the API keeps only for a while, with how long."""
+        return {s: kept for s in streams if (kept := self.retention(s)) is not None}
+
     def served_from(self, stream: str, now: datetime) -> datetime | None:
         source = self.sources.get(stream)
         return source.served_from(now) if source else None

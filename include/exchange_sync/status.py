@@ -133,20 +133,15 @@ def _warnings(account: AccountConfig, incident: Any) -> list[str]:
 
     found = list(incident.evidence.get("warnings") or [])
     profile = PROFILES.get(account.exchange)
+    retention = profile.retentions(account.streams) if profile else {}
     now = datetime.now(UTC)
-    for stream in account.streams:
-        kept = profile.retention(stream) if profile else None
-        last_good = incident.last_good_cursors.get(stream)
-        if kept is None or not last_good:
-            continue
-        leaves = datetime.fromisoformat(last_good) + kept
-        leaves = leaves if leaves.tzinfo else leaves.replace(tzinfo=UTC)
+    for stream, (_, leaves) in incident.history_leaving(retention).items():
         if leaves - now <= RETENTION_LEAD:
             name = knowledge_for(account.exchange).name
             verb = "left" if leaves <= now else "leaves"
             found.append(
-                f"{stream} since {last_good} {verb} {name}'s API on {leaves:%Y-%m-%d}: fix the key "
-                f"now or import {name}'s CSV export for that period"
+                f"{stream} since {incident.last_good_cursors[stream]} {verb} {name}'s API on "
+                f"{leaves:%Y-%m-%d}: fix the key now or import {name}'s CSV export for that period"
             )
     return found
 

@@ -94,12 +94,8 @@ def retention_warnings(
     incident, cancelled when it closes). Where it is leaving already, the warning goes now."""
     messages = []
     name = knowledge_for(incident.exchange).name
-    for stream, kept in sorted(retention.items()):
-        last_good = incident.last_good_cursors.get(stream)
-        if not last_good:
-            continue
-        oldest_missing = datetime.fromisoformat(last_good)
-        leaves = oldest_missing + kept
+    for stream, (oldest_missing, leaves) in incident.history_leaving(dict(sorted(retention.items()))).items():
+        kept = retention[stream]
         due = max(incident.opened_at, leaves - RETENTION_LEAD)
         if leaves > due:
             days = max(1, round((leaves - due) / timedelta(days=1)))

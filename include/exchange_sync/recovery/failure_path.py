@@ -99,7 +99,7 @@ def diagnose_step(account: AccountConfig, failure_data: dict | None, warehouse: 
     }
     targets = targets_for(account.notify)
     profile = get_profile(account.exchange)
-    retention = {s: kept for s in account.streams if (kept := profile.retention(s)) is not None}
+    retention = profile.retentions(account.streams)
     incident, created = warehouse.incidents.open(
         fields, lambda inc: incident_messages(inc, targets) + retention_warnings(inc, targets, retention)
     )

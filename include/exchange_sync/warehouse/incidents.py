@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -52,6 +52,20 @@ class Incident:
         data["evidence"] = json.loads(data["evidence"])
         data["last_good_cursors"] = json.loads(data["last_good_cursors"])
         return cls(**data)
+
+    def history_leaving(self, retention: dict[str, timedelta]) -> dict[str, tuple[datetime, datetime]]:
+        """Per stream the exchange's API keeps for `retention` only: (the oldest moment not
+        imported since the connection broke, when it leaves the API)."""
+        leaving = {}
+        for stream, kept in retention.items():
+            last_good = self.last_good_cursors.get(stream)
+            if not last_good:
+                continue
+            oldest_missing = datetime.fromisoformat(last_good)
+            if oldest_missing.tzinfo is None:
+                oldest_missing = oldest_missing.replace(tzinfo=UTC)
+            leaving[stream] = (oldest_missing, oldest_missing + kept)
+        return leaving
 
     def to_summary(self) -> dict[str, Any]:
         return {
