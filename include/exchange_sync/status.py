@@ -40,6 +40,7 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "last_success_at": _iso(sync["last_success_at"]) if sync else None,
         "last_error": sync["last_error"] if sync else None,
         "streams": streams,
+        "last_gap": _last_gap(warehouse.incidents.history(account.id)),
         "warnings": _warnings(account, incident),
         # Where a person fixes it: the account's row and Fix it form on the Connections page.
         "fix_url": page_url(account.id),
@@ -81,7 +82,9 @@ def format_table(status: dict[str, Any]) -> str:
             first = False
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines]
-    return "\n".join(table + _incident_lines(status) + _key_lines(status) + _invalid_lines(status))
+    return "\n".join(
+        table + _incident_lines(status) + _gap_lines(status) + _key_lines(status) + _invalid_lines(status)
+    )
 
 
 def _invalid_lines(status: dict[str, Any]) -> list[str]:
@@ -99,6 +102,16 @@ def _incident_lines(status: dict[str, Any]) -> list[str]:
             f"  {account}: #{incident['id']} {incident['cause']} (stale since {since}) - {incident['title']}"
         )
         lines.append(f"    Fix it: {page_url(account)}")
+    return lines
+
+
+def _gap_lines(status: dict[str, Any]) -> list[str]:
+    gaps = [(a["account"], a["last_gap"]) for a in status["accounts"] if a.get("last_gap")]
+    lines = ["", "Last gaps filled by a recovery:"] if gaps else []
+    for account, gap in gaps:
+        rows = "unknown" if gap["rows"] is None else str(gap["rows"])
+        period = f"{gap['from']} to {gap['to']}"
+        lines.append(f"  {account}: #{gap['incident_id']} {gap['cause']}, {period}: {rows} rows backfilled")
     return lines
 
 
@@ -144,6 +157,23 @@ def _warnings(account: AccountConfig, incident: Any) -> list[str]:
                 f"{leaves:%Y-%m-%d}: fix the key now or import {name}'s CSV export for that period"
             )
     return found
+
+
+def _last_gap(incidents: list[Any]) -> dict[str, Any] | None:
+    """The last gap a recovery filled: the period it read again and the rows it found missing.
+    (While a connection is broken the rows missing are unknown: only the backfill reads them.)"""
+    recovered = [i for i in incidents if i.resolution == "recovered" and i.closed_at is not None]
+    if not recovered:
+        return None
+    last = max(recovered, key=lambda i: i.closed_at)
+    return {
+        "incident_id": last.id,
+        "cause": last.cause,
+        "from": _iso(last.backfill_from or last.stale_since),
+        "to": _iso(last.backfill_to or last.closed_at),
+        "rows": last.backfilled_rows,
+        "closed_at": _iso(last.closed_at),
+    }
 
 
 def _state(sync: dict[str, Any] | None, incident: Any, state: Any) -> str:

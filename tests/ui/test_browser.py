@@ -4,6 +4,7 @@ served by Airflow's own API server app under SimpleAuthManager. Slow: each test 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -123,6 +124,13 @@ def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_accou
     with browser_page(live.url) as page:
         log_in(page, "admin", auth_users["admin"])
         wait_for_state(page, account, "healthy")
+        expect(row(page, account).locator("[data-field=last-gap]")).to_contain_text(
+            f"{closed.backfilled_rows} rows backfilled"
+        )
+        # The row links to this account's own recovery run in Airflow.
+        recovery_link = row(page, account).locator(f"[data-field=runs] a[data-run='{recovery.run_id}']")
+        recovery_page = re.compile(r"^/dags/exchange_sync_binance_recovery/runs/")
+        expect(recovery_link).to_have_attribute("href", recovery_page)
     assert world.key["secret"] not in page_html
 
 

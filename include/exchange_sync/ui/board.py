@@ -4,6 +4,7 @@ Airflow connection says (its key fingerprint, or why it cannot be used) and word
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from exchange_sync.hooks.credentials import ConnectionProblem, account_credentia
 from exchange_sync.registry import Registry
 from exchange_sync.status import registry_status
 from exchange_sync.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 # The board's colours: green works, amber needs a person but is being waited for, red is broken.
 COLOURS = {
@@ -35,7 +38,8 @@ def board(
 ) -> dict[str, Any]:
     status = registry_status(registry, warehouse)
     now = datetime.now(UTC)
-    rows = [_row(a, registry, now) for a in status["accounts"]]
+    runs = _runs(registry, [a["account"] for a in status["accounts"]])
+    rows = [_row(a, registry, now, runs.get(a["account"])) for a in status["accounts"]]
     return {
         "rows": [
             r
@@ -58,7 +62,25 @@ def connection_summary(conn_id: str, exchange: str) -> dict[str, Any]:
     return {"fingerprint": credentials.fingerprint, "problem": None, "field": None}
 
 
-def _row(account: dict[str, Any], registry: Registry, now: datetime) -> dict[str, Any]:
+def _runs(registry: Registry, account_ids: list[str]) -> dict[str, dict[str, list]]:
+    """Each account's last import and recovery runs in Airflow (runs.py), one read per exchange.
+    Without them the board still shows everything else, with links to the DAGs' run lists."""
+    from exchange_sync.ui.runs import recent_runs
+
+    found: dict[str, dict[str, list]] = {}
+    for exchange in sorted({registry.account(a).exchange for a in account_ids}):
+        config = registry.exchange_config(exchange)
+        ids = [a for a in account_ids if registry.account(a).exchange == exchange]
+        try:
+            found |= recent_runs(config.dag_id, config.recovery_dag_id, ids)
+        except Exception:
+            log.exception("The last runs of the %s accounts could not be read from Airflow", exchange)
+    return found
+
+
+def _row(
+    account: dict[str, Any], registry: Registry, now: datetime, runs: dict[str, list] | None
+) -> dict[str, Any]:
     exchange = registry.exchange_config(account["exchange"])
     connection = connection_summary(account["conn_id"], account["exchange"])
     incident = account["incident"]
@@ -82,14 +104,16 @@ def _row(account: dict[str, Any], registry: Registry, now: datetime) -> dict[str
         "since": since,
         "stale_since": stale_since if state != "healthy" else None,
         "gap": _gap(stale_since, now) if state not in ("healthy", "never_synced") else None,
-        # Rows missing are known only once the backfill has read the gap.
-        "gap_rows": None,
+        # Rows missing are known only once a backfill has read the gap: the last one filled.
+        "last_gap": _last_gap(account["last_gap"]),
         "last_success_at": account["last_success_at"],
         "streams": account["streams"],
         "fingerprint": connection["fingerprint"],
         "connection_problem": connection["problem"],
         "warnings": warnings,
         "frozen": account["frozen"],
+        # The account's own task instances and recovery runs; the DAGs' run lists besides.
+        "runs": runs or {"imports": [], "recoveries": []},
         "links": {
             "runs": f"/dags/{exchange.dag_id}/runs",
             "recovery_runs": f"/dags/{exchange.recovery_dag_id}/runs",
@@ -122,9 +146,24 @@ def _stale_since(account: dict[str, Any]) -> str | None:
 def _gap(stale_since: str | None, now: datetime) -> str | None:
     if not stale_since:
         return None
-    start = datetime.fromisoformat(stale_since)
-    start = start if start.tzinfo else start.replace(tzinfo=UTC)
-    return human_duration(now - start)
+    return human_duration(now - _moment(stale_since))
+
+
+def _last_gap(gap: dict[str, Any] | None) -> dict[str, Any] | None:
+    if gap is None:
+        return None
+    start, end = (_moment(gap[k]) for k in ("from", "to"))
+    length = human_duration(end - start) if start and end else "a gap"
+    rows = "rows unknown" if gap["rows"] is None else f"{gap['rows']} row{'s' if gap['rows'] != 1 else ''}"
+    why = f"{gap['cause']}, incident #{gap['incident_id']}"
+    return gap | {"words": f"last gap {length}: {rows} backfilled ({why})"}
+
+
+def _moment(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    moment = datetime.fromisoformat(iso)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def human_duration(delta: Any) -> str:

@@ -87,6 +87,20 @@ function actionButtons(row) {
   return cell;
 }
 
+// The account's own last task instances and recovery runs, then the DAGs' whole run lists.
+function runsCell(row) {
+  const cell = el("td", { "data-field": "runs" });
+  for (const [kind, runs] of [["import", row.runs.imports], ["recovery", row.runs.recoveries]]) {
+    for (const run of runs) {
+      const link = airflowLink(run.link, `${kind} ${when(run.run_after)}`);
+      link.dataset.run = run.run_id;
+      cell.append(el("div", {}, link, " ", el("span", { class: `run ${run.state}` }, run.state)));
+    }
+  }
+  cell.append(el("div", { class: "muted" }, airflowLink(row.links.runs, "all import runs"), " · ", airflowLink(row.links.recovery_runs, "all recovery runs")));
+  return cell;
+}
+
 function renderRow(row) {
   const tr = el("tr", { id: `row-${row.account}`, "data-account": row.account, "data-state": row.state });
   if (row.account === state.selected) tr.classList.add("selected");
@@ -99,12 +113,12 @@ function renderRow(row) {
     el("td", { "data-field": "cause" }, row.cause || "—", row.remediation ? el("div", { class: "muted" }, row.remediation) : null),
     el("td", { "data-field": "since" }, when(row.since)),
     el("td", { "data-field": "stale-since" }, when(row.stale_since)),
-    el("td", { "data-field": "gap" }, row.gap || "—"),
+    el("td", { "data-field": "gap" }, row.gap || "—", row.last_gap ? el("div", { class: "muted", "data-field": "last-gap" }, row.last_gap.words) : null),
     el("td", { "data-field": "last-sync" }, when(row.last_success_at)),
     el("td", {}, streamsList(row.streams)),
     el("td", { "data-field": "fingerprint" }, row.fingerprint ? el("code", {}, row.fingerprint) : "none"),
     warnings,
-    el("td", {}, airflowLink(row.links.runs, "import runs"), el("br"), airflowLink(row.links.recovery_runs, "recovery runs")),
+    runsCell(row),
     actionButtons(row),
   );
   return tr;
