@@ -41,7 +41,7 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "last_error": sync["last_error"] if sync else None,
         "streams": streams,
         "last_gap": _last_gap(warehouse.incidents.history(account.id)),
-        "warnings": _warnings(account, incident),
+        "warnings": _warnings(account, incident, warehouse.keys.current(account.id)),
         # Where a person fixes it: the account's row and Fix it form on the Connections page.
         "fix_url": page_url(account.id),
         "keys": [
@@ -134,23 +134,29 @@ def _key_lines(status: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _warnings(account: AccountConfig, incident: Any) -> list[str]:
-    """What needs attention before it becomes a gap: the key's own warnings as the diagnosis found
-    them (expiry, trade or withdrawal rights), and history about to leave the exchange's API while
-    the account is not importing."""
-    if incident is None:
-        return []
+def _warnings(account: AccountConfig, incident: Any, key: dict[str, Any] | None) -> list[str]:
+    """What needs attention before it becomes a gap: the key's own warnings (expiry, trade or
+    withdrawal rights) from what the exchange last said of it (key_audit.py while healthy, the
+    diagnosis once it failed), and history about to leave the exchange's API while the account
+    is not importing."""
+    from exchange_sync.diagnosis.facts import KeyFacts, warnings_for
     from exchange_sync.diagnosis.knowledge import knowledge_for
+
+    name = knowledge_for(account.exchange).name
+    found = list(incident.evidence.get("warnings") or []) if incident is not None else []
+    if incident is None and key and key["facts"] and key["facts_read_at"]:
+        checked = f" (checked {key['facts_read_at']:%Y-%m-%d %H:%M} UTC)"
+        found += [w + checked for w in warnings_for(KeyFacts.from_json(key["facts"]), name)]
+    if incident is None:
+        return found
     from exchange_sync.notify.messages import RETENTION_LEAD
     from exchange_sync.profiles import PROFILES
 
-    found = list(incident.evidence.get("warnings") or [])
     profile = PROFILES.get(account.exchange)
     retention = profile.retentions(account.streams) if profile else {}
     now = datetime.now(UTC)
     for stream, (_, leaves) in incident.history_leaving(retention).items():
         if leaves - now <= RETENTION_LEAD:
-            name = knowledge_for(account.exchange).name
             verb = "left" if leaves <= now else "leaves"
             found.append(
                 f"{stream} since {incident.last_good_cursors[stream]} {verb} {name}'s API on "

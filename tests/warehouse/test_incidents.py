@@ -144,3 +144,37 @@ def test_version_1_warehouse_is_migrated(warehouse_url):
     assert warehouse.cursor("a", "trades", "X/Y").position == "5"
     warehouse.close()
     engine.dispose()
+
+
+def test_version_3_warehouse_gains_key_facts_and_keeps_its_key_history(warehouse_url):
+    from sqlalchemy import MetaData, Table
+
+    from exchange_sync.warehouse import schema
+    from exchange_sync.warehouse.engine import make_engine
+    from exchange_sync.warehouse.migrations import _version_meta, schema_version
+
+    engine = make_engine(warehouse_url)
+    old = MetaData()  # version 3's key_versions: today's without the key facts
+    key_versions_3 = Table(
+        "key_versions",
+        old,
+        *(c._copy() for c in schema.key_versions.columns if c.name not in ("facts", "facts_read_at")),
+    )
+    assert [c.name for c in key_versions_3.columns][-1] == "exchange_uid"
+    with engine.begin() as conn:
+        others = [t for name, t in schema.metadata.tables.items() if name != "key_versions"]
+        schema.metadata.create_all(conn, tables=others)
+        old.create_all(conn)
+        _version_meta.create_all(conn)
+        conn.execute(schema_version.insert().values(version=3, applied_at=NOW))
+        conn.execute(
+            key_versions_3.insert().values(
+                account_id="a", fingerprint="OLD1…aaa", first_used_at=NOW, last_used_at=NOW
+            )
+        )
+    warehouse = Warehouse.open(warehouse_url)
+    with warehouse.engine.connect() as conn:
+        assert current_version(conn) == LATEST_VERSION
+    (version,) = warehouse.keys.versions("a")
+    assert (version["fingerprint"], version["facts"], version["facts_read_at"]) == ("OLD1…aaa", None, None)
+    warehouse.close()

@@ -21,6 +21,20 @@ class KeyFacts:
     ip_restricted: bool | None = None
     expires_at: datetime | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in vars(self).items()
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeyFacts:
+        expires = data.get("expires_at")
+        return cls(
+            **{name: data.get(name) for name in ("can_read", "can_trade", "can_withdraw", "ip_restricted")},
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+        )
+
 
 def read_facts(introspection: Introspection, answer: Any) -> KeyFacts:
     return KeyFacts(**{name: _read(fact, answer) for name, fact in introspection.facts.items()})

@@ -112,12 +112,16 @@ def notify(account: dict[str, Any], diagnosis: dict[str, Any]) -> dict[str, Any]
 
 @task(trigger_rule=TriggerRule.ALL_DONE)
 def check_accounts(accounts: list[dict[str, Any]]) -> None:
-    """Deliver due reminders and retries; fail the run while any account is not importing."""
+    """Read the healthy keys' permissions when due (key_audit.py), deliver due reminders and
+    retries; fail the run while any account is not importing."""
+    from exchange_sync.key_audit import audit_keys
     from exchange_sync.recovery.failure_path import health_step
     from exchange_sync.registry import AccountConfig
 
+    configs = [AccountConfig.from_task_arg(a) for a in accounts]
     with _warehouse() as warehouse:
-        broken = health_step([AccountConfig.from_task_arg(a) for a in accounts], warehouse)
+        audit_keys(configs, warehouse)
+        broken = health_step(configs, warehouse)
     if broken:
         raise AirflowFailException("Accounts not importing:\n" + "\n".join(f"  - {line}" for line in broken))
 

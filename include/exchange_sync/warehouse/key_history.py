@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -45,6 +47,28 @@ class KeyHistory:
                 .where(k.account_id == account_id, k.fingerprint == fingerprint)
                 .values(failed_at=now, failure_cause=cause)
             )
+
+    def record_facts(self, account_id: str, fingerprint: str, facts: dict[str, Any] | None) -> None:
+        """What the exchange says this key may do (JSON of diagnosis.facts.KeyFacts), read now;
+        None: the read failed, the facts read before stay."""
+        k = schema.key_versions.c
+        values: dict[str, Any] = {"facts_read_at": datetime.now(UTC)}
+        if facts is not None:
+            values["facts"] = json.dumps(facts)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.key_versions)
+                .where(k.account_id == account_id, k.fingerprint == fingerprint)
+                .values(**values)
+            )
+
+    def current(self, account_id: str) -> dict | None:
+        """The version in use: the latest that is not replaced (it may have failed since)."""
+        in_use = [v for v in self.versions(account_id) if v["replaced_at"] is None]
+        if not in_use:
+            return None
+        version = max(in_use, key=lambda v: v["last_used_at"])
+        return version | {"facts": json.loads(version["facts"]) if version["facts"] else None}
 
     def versions(self, account_id: str) -> list[dict]:
         k = schema.key_versions.c

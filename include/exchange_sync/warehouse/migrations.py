@@ -30,11 +30,26 @@ def _add_tables(*names: str) -> Step:
     return step
 
 
+def _add_columns(table: str, *names: str) -> Step:
+    """A step that adds columns to an existing table, as schema.py defines them (nullable). A
+    table an earlier step of this same migration created (_add_tables, from today's schema.py)
+    has them already."""
+
+    def step(ops: Operations) -> None:
+        present = {c["name"] for c in inspect(ops.get_bind()).get_columns(table)}
+        for name in names:
+            if name not in present:
+                ops.add_column(table, metadata.tables[table].c[name]._copy())
+
+    return step
+
+
 # (version, description, step). Version 1 is the schema as first released; append, never edit.
 MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (1, "initial schema", None),
     (2, "broken connections", _add_tables("accounts", "incidents", "notifications", "key_versions")),
     (3, "ledger", _add_tables("ledger")),
+    (4, "key facts read while healthy", _add_columns("key_versions", "facts", "facts_read_at")),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -185,4 +185,7 @@ key_versions = Table(
     Column("failure_cause", String(32)),
     Column("replaced_at", UTCDateTime),
     Column("exchange_uid", String(128)),
+    # -- version 4: what the exchange says the key may do, read while it is healthy (key_audit.py)
+    Column("facts", Text),  # JSON of diagnosis.facts.KeyFacts
+    Column("facts_read_at", UTCDateTime),
 )
