@@ -7,11 +7,13 @@ results kept in memory.
   assets the account holds or transferred (myTrades has no "all symbols" form).
 - "bare ccxt, oracle" is told the traded symbols from the simulator's ground truth: no client can
   do this; it shows what symbol discovery costs.
-exchange-sync additionally writes every page to a SQLite warehouse with its cursor. Runs alternate;
-figures are medians. Targets: wall-time ratio <= 1.15 and request ratio 1.0 against the same-knowledge
-loop.
+exchange-sync additionally writes every page to a warehouse with its cursor: SQLite, and, with
+--postgres URL (default: $EXCHANGE_SYNC_TEST_PG_URL), PostgreSQL in a throwaway schema. Runs
+alternate; figures are medians. Targets: wall-time ratio <= 1.15 and request ratio 1.0 against the
+same-knowledge loop; PostgreSQL / SQLite <= 1.3.
 
     .venv/bin/python bench/import_vs_ccxt.py [--trades 100000] [--rounds 3] [--no-throttle]
+        [--postgres postgresql+psycopg2://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ import os
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
 
 from exchange_sync.hooks.ccxt import Credentials, build_client
 from exchange_sync.importer.account import AccountImporter
@@ -70,8 +77,8 @@ def bare_ccxt_loop(client, since_ms: int, symbols: list[str] | None = None) -> i
     return rows
 
 
-def exchange_sync_import(client, history_start: datetime, warehouse_dir: Path) -> int:
-    warehouse = Warehouse.open(f"sqlite:///{warehouse_dir / f'wh-{time.monotonic_ns()}.db'}")
+def exchange_sync_import(client, history_start: datetime, warehouse_url: str) -> int:
+    warehouse = Warehouse.open(warehouse_url)
     account = AccountConfig(
         id=ACCOUNT,
         exchange="binance",
@@ -82,6 +89,33 @@ def exchange_sync_import(client, history_start: datetime, warehouse_dir: Path) -
     report = AccountImporter(account, client, warehouse, BINANCE).run()
     warehouse.close()
     return report.rows
+
+
+@contextmanager
+def postgres_schema(base: str | None) -> Iterator[object]:
+    """A function that gives a fresh, empty schema's URL on each call; all dropped at the end
+    (None without a PostgreSQL URL)."""
+    if not base:
+        yield None
+        return
+    admin = create_engine(base)
+    made: list[str] = []
+
+    def fresh() -> str:
+        name = f"es_bench_{uuid.uuid4().hex[:10]}"
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        made.append(name)
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={name}"})
+        return url.render_as_string(hide_password=False)
+
+    try:
+        yield fresh
+    finally:
+        with admin.begin() as conn:
+            for name in made:
+                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
 
 
 def measure(simulator: SimulatorClient, run) -> tuple[float, int, int]:
@@ -105,6 +139,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--latency-ms", type=int, default=0, help="network latency the simulator adds to every request"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("EXCHANGE_SYNC_TEST_PG_URL"),
+        help="a PostgreSQL URL: also import into a throwaway schema there",
     )
     args = parser.parse_args()
 
@@ -140,13 +179,19 @@ def main() -> None:
             c.enableRateLimit = not args.no_throttle
             return c
 
-        runners = {
-            SAME: lambda: bare_ccxt_loop(client(), since_ms),
-            ORACLE: lambda: bare_ccxt_loop(client(), since_ms, symbols),
-            OURS: lambda: exchange_sync_import(client(), history_start, Path(tmp)),
-        }
-        results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in runners}
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, postgres_schema(args.postgres) as fresh_schema:
+
+            def sqlite_file() -> str:
+                return f"sqlite:///{Path(tmp) / f'wh-{time.monotonic_ns()}.db'}"
+
+            runners = {
+                SAME: lambda: bare_ccxt_loop(client(), since_ms),
+                ORACLE: lambda: bare_ccxt_loop(client(), since_ms, symbols),
+                OURS: lambda: exchange_sync_import(client(), history_start, sqlite_file()),
+            }
+            if args.postgres:
+                runners[OURS_PG] = lambda: exchange_sync_import(client(), history_start, fresh_schema())
+            results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in runners}
             for _ in range(args.rounds):
                 for name, run in runners.items():
                     results[name].append(measure(simulator, run))
@@ -179,12 +224,19 @@ def main() -> None:
         f"requests {ours[1] / oracle[1]:.3f} "
         f"({ours[1] - oracle[1]:.0f} myTrades probes of symbols with no trades)"
     )
+    if OURS_PG in medians:
+        pg = medians[OURS_PG]
+        print(
+            f"exchange-sync PostgreSQL / SQLite: wall {pg[0] / ours[0]:.3f} (target <= 1.3); "
+            f"PostgreSQL / same knowledge: wall {pg[0] / same[0]:.3f} (target <= 1.15)"
+        )
     print(f"ground truth rows: {expected_rows:,} (exchange-sync also stores one balance row per asset)")
 
 
 SAME = "bare ccxt, same knowledge"
 ORACLE = "bare ccxt, oracle symbols"
 OURS = "exchange-sync"
+OURS_PG = "exchange-sync, PostgreSQL"
 
 
 if __name__ == "__main__":

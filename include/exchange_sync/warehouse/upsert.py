@@ -24,7 +24,13 @@ def upsert(
         statement = statement.on_conflict_do_update(index_elements=keys, set_=updated)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(statement, rows)
+    if conn.dialect.name == "postgresql":
+        # SQLAlchemy sends a many-row ON CONFLICT as multi-row statements ("insertmanyvalues")
+        # only when it RETURNs something; without, every row is its own round trip (a 1,000-row
+        # page: 1,000 statements, ≈ 2-4x the time). The keys returned are read and dropped.
+        conn.execute(statement.returning(*table.primary_key.columns), rows).all()
+    else:
+        conn.execute(statement, rows)
 
 
 def update_existing(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
