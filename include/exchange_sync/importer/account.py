@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from exchange_sync import streams
 from exchange_sync.hooks.answers import bad_record, unparseable, value_at
 from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.paging import Fetch, Page, StreamRun
+from exchange_sync.importer.quiet_symbols import moved_assets, plan_symbols
 from exchange_sync.importer.rows import ROWS, balance_rows, transfer_row
 from exchange_sync.importer.writer import PageWriter
 from exchange_sync.profiles import ExchangeProfile, StreamSource, identity_in
@@ -60,6 +61,7 @@ class ImportReport:
     exchange: str
     streams: dict[str, StreamReport] = field(default_factory=dict)
     symbols_queried: int = 0
+    symbols_skipped: int = 0  # candidate symbols left unasked: their assets' balances did not move
     exchange_uid: str | None = None  # who the key belongs to at the exchange (where it says)
     # Per stream, history the exchange's API no longer serves and the warehouse lacks: [from, to).
     unreachable: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
@@ -79,6 +81,7 @@ class ImportReport:
             "requests": self.requests,
             "rows": self.rows,
             "symbols_queried": self.symbols_queried,
+            "symbols_skipped": self.symbols_skipped,
             "exchange_uid": self.exchange_uid,
             "streams": {name: asdict(report) for name, report in self.streams.items()},
             "unreachable": {s: [a.isoformat(), b.isoformat()] for s, (a, b) in self.unreachable.items()},
@@ -94,9 +97,18 @@ class AccountImporter:
         self.report = ImportReport(account.id, account.exchange)
         self.label = f"{account.exchange}/{account.id}"
         self.writer: PageWriter | None = None
+        self.sweep = True
+        # Balance totals that moved since the last successful run (None: unknown), and when that was.
+        self.moved: set[str] | None = None
+        self.compared_with: datetime | None = None
 
-    def run(self, only: tuple[str, ...] | None = None, symbols: list[str] | None = None) -> ImportReport:
-        """Import the account's streams (or `only` these; per-symbol streams for `symbols` only)."""
+    def run(
+        self, only: tuple[str, ...] | None = None, symbols: list[str] | None = None, sweep: bool = True
+    ) -> ImportReport:
+        """Import the account's streams (or `only` these; per-symbol streams for `symbols` only).
+        Without `sweep`, symbols whose assets' balances did not move are left unasked until their
+        sweep is due (quiet_symbols.py): what scheduled runs do."""
+        self.sweep = sweep
         self.writer = PageWriter(self.warehouse)
         try:
             self._import_streams(only, symbols)
@@ -138,6 +150,7 @@ class AccountImporter:
         if streams.BALANCES in wanted or needs_balance:
             balance = self._fetch_balance()
             self.report.exchange_uid = self._identity(balance)
+            self.moved, self.compared_with = self._balance_moves(balance)
         if streams.BALANCES in wanted:
             self._store_balance(balance)
         for stream in wanted:
@@ -153,7 +166,7 @@ class AccountImporter:
         """What one stream is asked about, one request series each: its symbols, its currencies,
         or the whole account at once."""
         if source.paging.per_symbol:
-            return list(symbols) if symbols is not None else list(self._candidates(balance))
+            return list(symbols) if symbols is not None else self._symbols_to_ask(balance)
         if source.paging.per_currency:
             return list(self._currencies(stream, balance or {}))
         return [None]
@@ -305,6 +318,50 @@ class AccountImporter:
             ", ".join(sorted(assets)),
         )
         return symbols
+
+    def _symbols_to_ask(self, balance: dict[str, Any] | None) -> list[str]:
+        candidates = self._candidates(balance or {})
+        if self.sweep:
+            return candidates
+        cursors = self.warehouse.cursors(self.account.id, streams.TRADES)
+        asked_until = {c.scope: c.synced_until for c in cursors}
+        plan = plan_symbols(
+            candidates,
+            self.client.markets or {},
+            self.moved,
+            asked_until,
+            timedelta(hours=self.account.trade_sweep_hours),
+            datetime.now(UTC),
+            self.compared_with,
+        )
+        self.report.symbols_queried = len(plan.ask)
+        self.report.symbols_skipped = len(plan.skipped)
+        if plan.skipped:
+            log.info(
+                "%s trades: asking %d of %d candidate symbols (%s); skipped, their assets' balances "
+                "unchanged: %s; every symbol is asked again by %s (trade_sweep_hours %g)",
+                self.label,
+                len(plan.ask),
+                len(candidates),
+                plan.why,
+                ", ".join(plan.skipped),
+                f"{plan.next_sweep:%Y-%m-%d %H:%M} UTC" if plan.next_sweep else "-",
+                self.account.trade_sweep_hours,
+            )
+        return plan.ask
+
+    def _balance_moves(self, balance: dict[str, Any]) -> tuple[set[str] | None, datetime | None]:
+        """Assets whose balance moved since the snapshot of the last successful run, and when."""
+        sync = self.warehouse.account_sync(self.account.id)
+        last_success = sync["last_success_at"] if sync else None
+        if last_success is None:
+            return None, None
+        before = self.warehouse.balance_totals_at(self.account.id, last_success)
+        now = {
+            row["asset"]: row["total"]
+            for row in balance_rows(balance, self.account.id, self.account.exchange, datetime.now(UTC))
+        }
+        return moved_assets(before, now), last_success
 
     def _currencies(self, stream: str, balance: dict[str, Any]) -> list[str]:
         """Every currency the exchange keeps an account (and so a history) of for this account:

@@ -28,8 +28,10 @@ def run_account_import(
     warehouse: Warehouse | None = None,
     only: tuple[str, ...] | None = None,
     symbols: list[str] | None = None,
+    sweep: bool = True,
 ) -> dict[str, Any]:
-    """Import the account (or `only` some streams / `symbols`); raises AccountImportError."""
+    """Import the account (or `only` some streams / `symbols`); raises AccountImportError.
+    `sweep=False` (scheduled runs) leaves quiet symbols unasked until their sweep is due."""
     profile = get_profile(account.exchange)
     own_warehouse = warehouse is None
     warehouse = warehouse or Warehouse.open()
@@ -38,7 +40,7 @@ def run_account_import(
         credentials = CcxtHook(account.conn_id).get_credentials(account.exchange)
         fingerprint = credentials.fingerprint
         client = build_client(credentials)
-        report = AccountImporter(account, client, warehouse, profile).run(only, symbols)
+        report = AccountImporter(account, client, warehouse, profile).run(only, symbols, sweep)
     except Exception as exc:
         failure = Failure.from_exception(account.exchange, exc, client, fingerprint)
         requests = client.request_log.count if client is not None else 0

@@ -43,7 +43,8 @@ def import_step(account: AccountConfig, warehouse: Warehouse, keep_failure: Call
             f"{incident.opened_at:%Y-%m-%d %H:%M} UTC"
         )
     try:
-        return run_account_import(account, warehouse)
+        # Scheduled: quiet symbols wait for their sweep (importer/quiet_symbols.py).
+        return run_account_import(account, warehouse, sweep=False)
     except AccountImportError as error:
         keep_failure(error.failure.to_dict())
         # Offline classification only (no request): is this worth retrying?

@@ -16,6 +16,9 @@ DEFAULT_KEY_POLL_SECONDS = 60
 DEFAULT_KEY_RECHECK_SECONDS = 900
 DEFAULT_WAIT_FOR_KEYS_HOURS = 168
 DEFAULT_RETRY_DELAY_SECONDS = 30
+# Exchanges that are asked per symbol (Binance): between sweeps of every candidate symbol, only
+# symbols whose assets' balances moved are asked (importer/quiet_symbols.py).
+DEFAULT_TRADE_SWEEP_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class AccountConfig:
     history_start: datetime  # timezone-aware UTC
     symbols: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
+    trade_sweep_hours: float = DEFAULT_TRADE_SWEEP_HOURS
 
     def to_task_arg(self) -> dict:
         """The JSON-safe form a mapped import task receives (no secrets: keys stay in the connection)."""
@@ -61,6 +65,7 @@ class AccountConfig:
             "history_start": self.history_start.isoformat(),
             "symbols": list(self.symbols),
             "notify": list(self.notify),
+            "trade_sweep_hours": self.trade_sweep_hours,
         }
 
     @classmethod
@@ -73,6 +78,7 @@ class AccountConfig:
             history_start=datetime.fromisoformat(arg["history_start"]),
             symbols=tuple(arg.get("symbols", ())),
             notify=tuple(arg.get("notify", ())),
+            trade_sweep_hours=arg.get("trade_sweep_hours", DEFAULT_TRADE_SWEEP_HOURS),
         )
 
 

@@ -16,6 +16,7 @@ from exchange_sync.registry.errors import RegistryError, RegistryFileError
 from exchange_sync.registry.model import (
     DEFAULT_POOL_SLOTS,
     DEFAULT_SCHEDULE,
+    DEFAULT_TRADE_SWEEP_HOURS,
     AccountConfig,
     ExchangeConfig,
     Registry,
@@ -23,8 +24,17 @@ from exchange_sync.registry.model import (
 from exchange_sync.streams import ALL_STREAMS
 
 TOP_LEVEL_KEYS = ("defaults", "exchanges", "accounts")
-ACCOUNT_FIELDS = ("id", "exchange", "conn_id", "streams", "history_start", "symbols", "notify")
-DEFAULT_FIELDS = ("streams", "history_start", "notify")
+ACCOUNT_FIELDS = (
+    "id",
+    "exchange",
+    "conn_id",
+    "streams",
+    "history_start",
+    "symbols",
+    "notify",
+    "trade_sweep_hours",
+)
+DEFAULT_FIELDS = ("streams", "history_start", "notify", "trade_sweep_hours")
 EXCHANGE_FIELDS = (
     "schedule",
     "pool_slots",
@@ -80,7 +90,12 @@ def validate_registry(path: Path, raw: Any) -> Registry:
 def _validate_defaults(path: Path, raw: Any, errors: list[RegistryError]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise RegistryFileError(f"{path}: 'defaults' must be a mapping")
-    defaults: dict[str, Any] = {"history_start": DEFAULT_HISTORY_START, "streams": None, "notify": ()}
+    defaults: dict[str, Any] = {
+        "history_start": DEFAULT_HISTORY_START,
+        "streams": None,
+        "notify": (),
+        "trade_sweep_hours": DEFAULT_TRADE_SWEEP_HOURS,
+    }
     for key, value in raw.items():
         try:
             if key not in DEFAULT_FIELDS:
@@ -198,6 +213,7 @@ def _build_account(values: dict[str, Any], defaults: dict[str, Any]) -> AccountC
         history_start=values.get("history_start") or defaults["history_start"],
         symbols=values.get("symbols", ()),
         notify=values.get("notify") or defaults["notify"],
+        trade_sweep_hours=values.get("trade_sweep_hours") or defaults["trade_sweep_hours"],
     )
 
 
@@ -304,6 +320,7 @@ _FIELD_PARSERS = {
     "history_start": _parse_history_start,
     "symbols": _parse_symbols,
     "notify": _parse_notify,
+    "trade_sweep_hours": _parse_positive_number,
 }
 
 PARSERS_BY_EXCHANGE_FIELD = {"schedule": _parse_schedule, "wait_for_keys_hours": _parse_positive_number}

@@ -579,6 +579,40 @@ class HistoryBuilder:
         return made
 
 
+    def round_trip(self, rel_ms: int) -> list[Trade]:
+        """A trade and, 1 ms later, its reverse at the same price and quantity, neither charged a
+        fee (as in a zero-fee promotion): two trades that leave every balance exactly as it was.
+        Nothing (an empty list) when no market has funds to trade with."""
+        for market in self.markets:
+            plan = self._plan_order(market, rel_ms)
+            if plan is None:
+                continue
+            cost = self._cost(market, plan.units, plan.ticks)
+            if cost != from_units(plan.units * plan.ticks, market.price_decimals + market.qty_decimals):
+                continue  # the cost would be rounded: selling back would not restore the quote exactly
+            trades = []
+            for step, is_buyer in enumerate((plan.is_buyer, not plan.is_buyer)):
+                clock = self._clock(rel_ms + step)
+                trade = Trade(
+                    symbol=market.symbol,
+                    seq=clock * 8,
+                    order_seq=clock,
+                    price=from_units(plan.ticks, market.price_decimals),
+                    qty=from_units(plan.units, market.qty_decimals),
+                    cost=cost,
+                    fee=ZERO,
+                    fee_asset=market.quote,
+                    time=self.anchor_ms + rel_ms + step,
+                    sub=1 + int(self.rng.random() * 999),
+                    is_buyer=is_buyer,
+                    is_maker=False,
+                )
+                book_trade(self.account, trade, market)
+                self._record("trade", trade)
+                trades.append(trade)
+            return trades
+        return []
+
 def trade_fields(trade: Trade) -> dict[str, Any]:
     return {
         "symbol": trade.symbol,
@@ -870,15 +904,15 @@ def generate_activity(
     """New events timestamped now: strictly after everything the account already has, ending at
     `now_ms` when there is room (so a client asking for "up to now" sees them at once). Within the
     batch withdrawals come first, then deposits (both on whole seconds; the pending ones last),
-    then trades, 1 ms apart. `counts`: trades, deposits, withdrawals, pending_deposits,
-    pending_withdrawals."""
+    then trades, 1 ms apart, then round trips. `counts`: trades, deposits, withdrawals,
+    pending_deposits, pending_withdrawals, round_trips."""
     rng = random.Random(f"{world_seed}:{account.spec.seed}:{account.id}:activity:{account.activity_batches}")
     account.activity_batches += 1
     builder = HistoryBuilder(account, venue, catalog, oracle, world_seed, anchor_ms, rng, ops)
     builder.max_fraction_bp = max(20, min(3000, 3_000_000 // max(1, counts["trades"])))
     plan = _fill_plan(rng, counts["trades"])
     transfers = sum(counts[k] for k in ("deposits", "withdrawals", "pending_deposits", "pending_withdrawals"))
-    span = transfers * 1000 + len(plan) + 2000
+    span = transfers * 1000 + len(plan) + 2 * counts.get("round_trips", 0) + 2000
     t = max(account.last_event_time + 1, now_ms - span)
     made: dict[str, list[Transfer]] = {"deposit": [], "withdrawal": []}
     batches = (
@@ -896,4 +930,6 @@ def generate_activity(
                 made[kind].append(builder.deposit(t - anchor_ms, status))
             t += 1000
     new_trades = builder.orders([t - anchor_ms + i for i in range(len(plan))], plan)
+    for _ in range(counts.get("round_trips", 0)):
+        new_trades += builder.round_trip(account.last_event_time + 1 - anchor_ms)
     return new_trades, made["deposit"], made["withdrawal"]

@@ -39,7 +39,15 @@ from exchange_sync.simulator.seed import (
 from exchange_sync.simulator.venue import Venue
 
 STATE_VERSION = 2
-ACTIVITY_COUNTS = ("trades", "deposits", "withdrawals", "pending_deposits", "pending_withdrawals")
+# round_trips: a buy and its fee-free sale back at the same price, which leave every balance as it was.
+ACTIVITY_COUNTS = (
+    "trades",
+    "deposits",
+    "withdrawals",
+    "pending_deposits",
+    "pending_withdrawals",
+    "round_trips",
+)
 
 
 class WorldError(Exception):

@@ -157,6 +157,17 @@ class Warehouse:
         with self.engine.connect() as conn:
             return self._latest_balances(conn, account_id)
 
+    def balance_totals_at(self, account_id: str, moment: datetime) -> dict[str, Any] | None:
+        """asset -> total of the latest snapshot taken at or before `moment` (None: there is none)."""
+        b = schema.balance_snapshots.c
+        taken = (
+            select(func.max(b.taken_at)).where(b.account_id == account_id, b.taken_at <= moment)
+        ).scalar_subquery()
+        query = select(b.asset, b.total, b.taken_at).where(b.account_id == account_id, b.taken_at == taken)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return {asset: total for asset, total, _ in rows} if rows else None
+
     def account_sync(self, account_id: str) -> dict[str, Any] | None:
         query = select(schema.account_sync).where(schema.account_sync.c.account_id == account_id)
         with self.engine.connect() as conn:
