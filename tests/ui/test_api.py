@@ -3,6 +3,7 @@ CSRF, secrets never returned, and Fix it refusing bad keys without touching the 
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -247,3 +248,49 @@ def test_fix_it_repairs_a_broken_connection(client, admin, accounts):
     login_, password, extra = accounts.connection(account)
     assert (login_, password) == (key["api_key"], key["secret"])
     assert '"exchange": "binance"' in extra and base_url in extra
+
+
+def test_fix_it_creates_a_missing_connection_with_its_base_url(client, admin, accounts):
+    """No connection, so nothing says where requests go: the form offers a base URL (validated
+    like the connection's field) and the new connection keeps it."""
+    account = accounts.ids["other"]
+    conn_id = accounts.conn_id(account)
+    assert client.delete(f"/api/v2/connections/{conn_id}", headers=admin).status_code == 204
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    base_url_field = next(f for f in form["fields"] if f["name"] == "base_url")
+    assert "leave empty for the real exchange" in base_url_field["label"]
+    key = accounts.simulator.create_key(account)
+    for bad in ("127.0.0.1:8765/binance", "ftp://127.0.0.1/binance", "http://"):
+        answer = fix_it(client, admin, account, **_fields(key), base_url=bad)
+        assert answer.status_code == 422, (bad, answer.text)
+        assert answer.json()["field"] == "base_url", answer.json()
+        assert "not an http(s) URL" in answer.json()["error"]
+        assert accounts.connection(account) == (None, None, None), bad
+    simulator_url = accounts.simulator.exchange_url("binance")
+    answer = fix_it(client, admin, account, **_fields(key), base_url=f" {simulator_url} ")
+    assert answer.status_code == 200, answer.text
+    login_, password, extra = accounts.connection(account)
+    assert (login_, password) == (key["api_key"], key["secret"])
+    assert json.loads(extra) == {"exchange": "binance", "base_url": simulator_url}
+    # Once it exists, the form stops offering the field.
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    assert [f["name"] for f in form["fields"]] == ["api_key", "secret"]
+
+
+def test_fix_it_never_moves_an_existing_connection(client, admin, accounts):
+    """A base URL posted for an existing connection is ignored, even one that would work."""
+    account = accounts.ids["main"]
+    simulator_url = accounts.simulator.exchange_url("binance")
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    assert "base_url" not in [f["name"] for f in form["fields"]]
+    key = accounts.simulator.create_key(account)
+    elsewhere = simulator_url.replace("127.0.0.1", "localhost")  # reaches the simulator too
+    answer = fix_it(client, admin, account, **_fields(key), base_url=elsewhere)
+    assert answer.status_code == 200, answer.text
+    login_, _password, extra = accounts.connection(account)
+    assert login_ == key["api_key"]
+    assert json.loads(extra)["base_url"] == simulator_url
+    # Not even checked: a bad one is no refusal either, as the form never sends it here.
+    key = accounts.simulator.create_key(account)
+    assert fix_it(client, admin, account, **_fields(key), base_url="not a url").status_code == 200
+    assert json.loads(accounts.connection(account)[2])["base_url"] == simulator_url
