@@ -294,3 +294,63 @@ def test_fix_it_never_moves_an_existing_connection(client, admin, accounts):
     key = accounts.simulator.create_key(account)
     assert fix_it(client, admin, account, **_fields(key), base_url="not a url").status_code == 200
     assert json.loads(accounts.connection(account)[2])["base_url"] == simulator_url
+
+
+def recovery_run(dag_id: str, run_id: str) -> tuple[str | None, dict | None]:
+    """(state, conf) of a run in Airflow's database, or (None, None)."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one_or_none()
+        return (str(run.state), dict(run.conf or {})) if run else (None, None)
+
+
+def move_run(dag_id: str, run_id: str, state: str) -> None:
+    """The run moves on as a scheduler would move it (failed: e.g. it gave up waiting for keys)."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one()
+        run.set_state(DagRunState(state))
+
+
+def test_retry_starts_a_new_recovery_once_the_first_has_stopped(client, admin, accounts):
+    """Revoked key -> the exchange DAG opens the incident and queues its recovery run (as it does
+    in production: TriggerDagRunOperator, run id incident-<id>-<account>). Retry while that run
+    waits says so; once it has failed, retry starts another with the incident in its conf, and
+    retrying while that one runs finds it waiting instead of starting a second waiter."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    account = accounts.ids["main"]
+    retry = f"{PREFIX}/api/accounts/{account}/retry"
+    accounts.simulator.key_action(accounts.keys[account]["api_key"], "revoke")
+    bag = DagBag(str(REPO / "dags"))
+    assert bag.import_errors == {}
+    assert bag.dags["exchange_sync_binance"].test().state == "failed"
+    incident = accounts.warehouse.incidents.open_for(account)
+    assert incident is not None and incident.cause == "key_revoked"
+    dag_id, first = "exchange_sync_binance_recovery", f"incident-{incident.id}-{account}"
+    assert recovery_run(dag_id, first) == ("queued", {"account": account, "incident_id": incident.id})
+
+    answer = client.post(retry, headers=admin, json={})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["run_id"] == first and "already waiting" in answer.json()["message"]
+
+    move_run(dag_id, first, "failed")
+    answer = client.post(retry, headers=admin, json={})
+    assert answer.status_code == 200, answer.text
+    run_id = answer.json()["run_id"]
+    assert run_id.startswith(f"{first}-retry-") and run_id in answer.json()["message"]
+    assert "started" in answer.json()["message"]
+    assert recovery_run(dag_id, run_id) == ("queued", {"account": account, "incident_id": incident.id})
+    assert recovery_run(dag_id, first)[0] == "failed"
+
+    move_run(dag_id, run_id, "running")  # its sensor is waiting for keys now
+    again = client.post(retry, headers=admin, json={})
+    assert again.status_code == 200, again.text
+    assert again.json()["run_id"] == run_id and "already waiting" in again.json()["message"]
