@@ -74,7 +74,7 @@ def form_fields(exchange: str, connection_exists: bool = True) -> list[dict[str,
     if required.get("uid"):
         fields.append({"name": "uid", "label": "UID", "kind": "text"})
     if not connection_exists:
-        fields.append(dict(BASE_URL_FIELD))
+        fields.append({**BASE_URL_FIELD, "placeholder": f"e.g. http://127.0.0.1:8765/{exchange}"})
     return fields
 
 
@@ -83,7 +83,6 @@ BASE_URL_FIELD = {
     "name": "base_url",
     "label": "Base URL (optional): leave empty for the real exchange; only for a test exchange or a proxy",
     "kind": "url",
-    "placeholder": "http://127.0.0.1:8765/binance",
 }
 
 
