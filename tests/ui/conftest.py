@@ -1,6 +1,7 @@
 """The Connections page under real Airflow: Airflow's own API server app (create_app, with this
-project's plugins folder), SimpleAuthManager with an admin and a viewer, the simulator, a SQLite
-warehouse and a registry of simulator accounts whose keys live in the metastore."""
+project's plugins folder), SimpleAuthManager with an admin and a viewer, the simulator, a warehouse
+(each API test runs on SQLite and on PostgreSQL) and a registry of simulator accounts whose keys
+live in the metastore."""
 
 from __future__ import annotations
 
@@ -77,8 +78,11 @@ class Accounts:
 
 @pytest.fixture
 def accounts(
-    airflow_db, make_sim_account, simulator, tmp_path, monkeypatch, sqlite_url
+    airflow_db, make_sim_account, simulator, tmp_path, monkeypatch, warehouse_url
 ) -> Iterator[Accounts]:
+    """On both warehouses (tests/fixtures/warehouse.py): the page reads and writes the warehouse
+    through the same code either way, and PostgreSQL is what deployments use. The postgres case
+    skips without EXCHANGE_SYNC_TEST_PG_URL."""
     main, other = make_sim_account(trades=30, symbols=2), make_sim_account(trades=5, symbols=1)
     registry = tmp_path / "accounts.yaml"
     registry.write_text(
@@ -94,8 +98,8 @@ def accounts(
         )
     )
     monkeypatch.setenv("EXCHANGE_SYNC_REGISTRY", str(registry))
-    monkeypatch.setenv("EXCHANGE_SYNC_WAREHOUSE_URL", sqlite_url)
-    world = Accounts(simulator, Warehouse.open(sqlite_url), registry, {"main": main.id, "other": other.id})
+    monkeypatch.setenv("EXCHANGE_SYNC_WAREHOUSE_URL", warehouse_url)
+    world = Accounts(simulator, Warehouse.open(warehouse_url), registry, {"main": main.id, "other": other.id})
     for account_id in (main.id, other.id):
         world.save_key(account_id, simulator.create_key(account_id))
     yield world

@@ -3,6 +3,7 @@ CSRF, secrets never returned, and Fix it refusing bad keys without touching the 
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -247,3 +248,109 @@ def test_fix_it_repairs_a_broken_connection(client, admin, accounts):
     login_, password, extra = accounts.connection(account)
     assert (login_, password) == (key["api_key"], key["secret"])
     assert '"exchange": "binance"' in extra and base_url in extra
+
+
+def test_fix_it_creates_a_missing_connection_with_its_base_url(client, admin, accounts):
+    """No connection, so nothing says where requests go: the form offers a base URL (validated
+    like the connection's field) and the new connection keeps it."""
+    account = accounts.ids["other"]
+    conn_id = accounts.conn_id(account)
+    assert client.delete(f"/api/v2/connections/{conn_id}", headers=admin).status_code == 204
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    base_url_field = next(f for f in form["fields"] if f["name"] == "base_url")
+    assert "leave empty for the real exchange" in base_url_field["label"]
+    key = accounts.simulator.create_key(account)
+    for bad in ("127.0.0.1:8765/binance", "ftp://127.0.0.1/binance", "http://"):
+        answer = fix_it(client, admin, account, **_fields(key), base_url=bad)
+        assert answer.status_code == 422, (bad, answer.text)
+        assert answer.json()["field"] == "base_url", answer.json()
+        assert "not an http(s) URL" in answer.json()["error"]
+        assert accounts.connection(account) == (None, None, None), bad
+    simulator_url = accounts.simulator.exchange_url("binance")
+    answer = fix_it(client, admin, account, **_fields(key), base_url=f" {simulator_url} ")
+    assert answer.status_code == 200, answer.text
+    login_, password, extra = accounts.connection(account)
+    assert (login_, password) == (key["api_key"], key["secret"])
+    assert json.loads(extra) == {"exchange": "binance", "base_url": simulator_url}
+    # Once it exists, the form stops offering the field.
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    assert [f["name"] for f in form["fields"]] == ["api_key", "secret"]
+
+
+def test_fix_it_never_moves_an_existing_connection(client, admin, accounts):
+    """A base URL posted for an existing connection is ignored, even one that would work."""
+    account = accounts.ids["main"]
+    simulator_url = accounts.simulator.exchange_url("binance")
+    form = client.get(f"{PREFIX}/api/accounts/{account}/form", headers=admin).json()
+    assert "base_url" not in [f["name"] for f in form["fields"]]
+    key = accounts.simulator.create_key(account)
+    elsewhere = simulator_url.replace("127.0.0.1", "localhost")  # reaches the simulator too
+    answer = fix_it(client, admin, account, **_fields(key), base_url=elsewhere)
+    assert answer.status_code == 200, answer.text
+    login_, _password, extra = accounts.connection(account)
+    assert login_ == key["api_key"]
+    assert json.loads(extra)["base_url"] == simulator_url
+    # Not even checked: a bad one is no refusal either, as the form never sends it here.
+    key = accounts.simulator.create_key(account)
+    assert fix_it(client, admin, account, **_fields(key), base_url="not a url").status_code == 200
+    assert json.loads(accounts.connection(account)[2])["base_url"] == simulator_url
+
+
+def recovery_run(dag_id: str, run_id: str) -> tuple[str | None, dict | None]:
+    """(state, conf) of a run in Airflow's database, or (None, None)."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one_or_none()
+        return (str(run.state), dict(run.conf or {})) if run else (None, None)
+
+
+def move_run(dag_id: str, run_id: str, state: str) -> None:
+    """The run moves on as a scheduler would move it (failed: e.g. it gave up waiting for keys)."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one()
+        run.set_state(DagRunState(state))
+
+
+def test_retry_starts_a_new_recovery_once_the_first_has_stopped(client, admin, accounts):
+    """Revoked key -> the exchange DAG opens the incident and queues its recovery run (as it does
+    in production: TriggerDagRunOperator, run id incident-<id>-<account>). Retry while that run
+    waits says so; once it has failed, retry starts another with the incident in its conf, and
+    retrying while that one runs finds it waiting instead of starting a second waiter."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    account = accounts.ids["main"]
+    retry = f"{PREFIX}/api/accounts/{account}/retry"
+    accounts.simulator.key_action(accounts.keys[account]["api_key"], "revoke")
+    bag = DagBag(str(REPO / "dags"))
+    assert bag.import_errors == {}
+    assert bag.dags["exchange_sync_binance"].test().state == "failed"
+    incident = accounts.warehouse.incidents.open_for(account)
+    assert incident is not None and incident.cause == "key_revoked"
+    dag_id, first = "exchange_sync_binance_recovery", f"incident-{incident.id}-{account}"
+    assert recovery_run(dag_id, first) == ("queued", {"account": account, "incident_id": incident.id})
+
+    answer = client.post(retry, headers=admin, json={})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["run_id"] == first and "already waiting" in answer.json()["message"]
+
+    move_run(dag_id, first, "failed")
+    answer = client.post(retry, headers=admin, json={})
+    assert answer.status_code == 200, answer.text
+    run_id = answer.json()["run_id"]
+    assert run_id.startswith(f"{first}-retry-") and run_id in answer.json()["message"]
+    assert "started" in answer.json()["message"]
+    assert recovery_run(dag_id, run_id) == ("queued", {"account": account, "incident_id": incident.id})
+    assert recovery_run(dag_id, first)[0] == "failed"
+
+    move_run(dag_id, run_id, "running")  # its sensor is waiting for keys now
+    again = client.post(retry, headers=admin, json={})
+    assert again.status_code == 200, again.text
+    assert again.json()["run_id"] == run_id and "already waiting" in again.json()["message"]

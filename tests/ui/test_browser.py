@@ -25,10 +25,19 @@ def live(airflow_app):
 
 
 @pytest.fixture
-def world(airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url):
-    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, sqlite_url)
+def world(request, airflow_db, make_sim_account, simulator, receiver, tmp_path, monkeypatch):
+    """On SQLite; a test parametrized with `world` = "postgres" (indirect) runs on PostgreSQL too,
+    which skips without EXCHANGE_SYNC_TEST_PG_URL."""
+    warehouse_url = request.getfixturevalue(f"{getattr(request, 'param', 'sqlite')}_url")
+    world = make_world(make_sim_account, simulator, receiver, tmp_path, monkeypatch, warehouse_url)
     yield world
     world.warehouse.close()
+
+
+# The end-to-end test once per warehouse; the others on SQLite only (the page's API tests cover both).
+BOTH_WAREHOUSES = pytest.mark.parametrize(
+    "world", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 def connection_of(world) -> tuple:
@@ -36,6 +45,7 @@ def connection_of(world) -> tuple:
     return conn.login, conn.password, conn.extra
 
 
+@BOTH_WAREHOUSES
 def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_account):
     """Log in as the admin, see the account healthy; revoke its key, run the DAG, see the cause
     and since when; Fix it refuses a wrong secret, another account's key and a key that cannot
@@ -163,6 +173,44 @@ def test_freeze_unfreeze_and_retry_from_the_page(live, world, auth_users):
         expect(row(page, account).locator("[data-action=csv]")).to_have_attribute(
             "href", f"csv?account={account}"
         )
+
+
+def test_fix_it_creates_a_missing_connection_with_a_base_url(live, world, auth_users):
+    """No connection: the form offers the base URL, refuses a bad one (keeping what was typed
+    there, not the secret) and creates the connection with a good one."""
+    import json
+
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+    from playwright.sync_api import expect
+
+    account = world.account_id
+    with create_session() as session:
+        query = session.query(Connection).filter(Connection.conn_id == world.conn_id)  # noqa: AIR311 -- the metastore
+        query.delete()
+    assert find_connection(world.conn_id) is None
+    key, simulator_url = world.new_key(), world.simulator.exchange_url("binance")
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"], then=f"/exchange-sync/?account={account}")
+        page.goto(f"/exchange-sync/?account={account}#fix")
+        expect(page.locator("#fix-dialog")).to_be_visible()
+        expect(page.locator("#fix-current")).to_contain_text("does not exist")
+        expect(page.get_by_label("leave empty for the real exchange")).to_be_visible()
+        page.locator("#fix-api_key").fill(key["api_key"])
+        page.locator("#fix-secret").fill(key["secret"])
+        page.locator("#fix-base_url").fill("127.0.0.1/binance")
+        page.get_by_role("button", name="Save and change").click()
+        expect(page.locator("#fix-result.error")).to_contain_text("not an http(s) URL")
+        assert find_connection(world.conn_id) is None
+        assert page.locator("#fix-base_url").input_value() == "127.0.0.1/binance"
+        assert page.locator("#fix-secret").input_value() == ""
+        page.locator("#fix-secret").fill(key["secret"])
+        page.locator("#fix-base_url").fill(simulator_url)
+        page.get_by_role("button", name="Save and change").click()
+        expect(page.locator("#fix-result")).to_contain_text("Saved")
+    conn = find_connection(world.conn_id)
+    assert (conn.login, conn.password) == (key["api_key"], key["secret"])
+    assert json.loads(conn.extra) == {"exchange": "binance", "base_url": simulator_url}
 
 
 def test_viewer_sees_the_board_but_may_not_save(live, world, auth_users):

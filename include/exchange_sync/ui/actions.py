@@ -60,14 +60,15 @@ def retry_account(
         dag_id = exchange.recovery_dag_id
         # The run id the failure path gives the incident's recovery (pipeline/tasks.py): one waiter.
         first_run_id = f"incident-{incident.id}-{account.id}"
-        state = _run_state(dag_id, first_run_id)
-        if state in ACTIVE:
+        waiting = _active_recovery(dag_id, first_run_id)
+        if waiting is not None:
             return {
-                "message": f"The recovery of {account.id} is already waiting (run {first_run_id}): it reads "
+                "message": f"The recovery of {account.id} is already waiting (run {waiting}): it reads "
                 "the connection every few seconds and checks a new key at once.",
                 "dag_id": dag_id,
-                "run_id": first_run_id,
+                "run_id": waiting,
             }
+        state = _run_state(dag_id, first_run_id)
         run_id = first_run_id if state is None else f"{first_run_id}-retry-{_stamp()}"
         _trigger(dag_id, run_id, {"account": account.id, "incident_id": incident.id}, user)
         return {
@@ -97,6 +98,24 @@ def _run_state(dag_id: str, run_id: str) -> str | None:
     with create_session() as session:
         run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one_or_none()
         return str(run.state.value if hasattr(run.state, "value") else run.state) if run else None
+
+
+def _active_recovery(dag_id: str, first_run_id: str) -> str | None:
+    """The incident's recovery run that is queued or running: its first run or a retry's (a second
+    click on Retry now must not start a second waiter next to the first retry)."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        runs = (
+            session.query(DagRun.run_id)
+            .filter(DagRun.dag_id == dag_id, DagRun.state.in_(ACTIVE))
+            .order_by(DagRun.id)
+            .all()
+        )
+    # Matched here, not with LIKE: account ids may hold "_", which LIKE reads as a wildcard.
+    ours = [r for (r,) in runs if r == first_run_id or r.startswith(f"{first_run_id}-retry-")]
+    return ours[-1] if ours else None
 
 
 def _trigger(dag_id: str, run_id: str, conf: dict[str, Any], user: str) -> str:

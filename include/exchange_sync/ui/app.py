@@ -92,6 +92,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/accounts/{account_id}/form")
     def form(account_id: str, user: Reader) -> Any:
+        from exchange_sync.airflow_connections import find_connection
         from exchange_sync.ui.board import connection_summary
         from exchange_sync.ui.fix_keys import form_fields
 
@@ -103,7 +104,7 @@ def create_app() -> FastAPI:
                 "exchange": account.exchange,
                 "conn_id": account.conn_id,
                 # Never a value: secrets are never pre-filled, and the key is shown as a fingerprint.
-                "fields": form_fields(account.exchange),
+                "fields": form_fields(account.exchange, find_connection(account.conn_id) is not None),
                 "current": connection_summary(account.conn_id, account.exchange),
                 "can_save": can_edit_connection(user, account.conn_id),
             },
@@ -122,12 +123,12 @@ def create_app() -> FastAPI:
                 state = warehouse.accounts.get(account.id)
                 return account, credentials, extra, state.exchange_uid if state else None
 
-        account, credentials, extra, expected_uid = await asyncio.to_thread(prepare)
         try:
+            account, credentials, extra, expected_uid = await asyncio.to_thread(prepare)
             fix_keys.check_complete(credentials, account.conn_id)
             check = await fix_keys.validate(credentials, account, expected_uid)
         except fix_keys.Refusal as refusal:
-            log.info("Fix it for %s refused: %s", account.id, refusal.cause)
+            log.info("Fix it for %s refused: %s (field %s)", account_id, refusal.cause, refusal.field)
             return JSONResponse(refusal.to_dict(), status_code=422, headers=NO_STORE)
         await asyncio.to_thread(fix_keys.save, account, credentials, extra)
         return JSONResponse(

@@ -19,6 +19,7 @@ from exchange_sync.hooks.credentials import (
     CONN_TYPE,
     ConnectionProblem,
     Credentials,
+    _check_base_url,
     credentials_from_connection,
     normalize_pem,
 )
@@ -32,7 +33,8 @@ PEM_SECRET_EXCHANGES = frozenset({"coinbase", "coinbaseadvanced", "coinbaseinter
 SECRET_EXTRA_FIELDS = ("passphrase", "uid", "private_key")
 
 
-@dataclass(frozen=True)
+# Not frozen: Python sets an exception's __traceback__ as it passes through a `with` block.
+@dataclass
 class Refusal(Exception):
     """Why the keys were not saved, in the user's words; the connection is unchanged."""
 
@@ -51,8 +53,9 @@ class Refusal(Exception):
         }
 
 
-def form_fields(exchange: str) -> list[dict[str, Any]]:
-    """The fields this exchange's keys have, as ccxt's class declares them (requiredCredentials)."""
+def form_fields(exchange: str, connection_exists: bool = True) -> list[dict[str, Any]]:
+    """The fields this exchange's keys have, as ccxt's class declares them (requiredCredentials);
+    plus where requests go when there is no connection to take that from (new_credentials)."""
     import ccxt
 
     required = getattr(ccxt, exchange)().requiredCredentials if exchange in ccxt.exchanges else {}
@@ -70,16 +73,29 @@ def form_fields(exchange: str) -> list[dict[str, Any]]:
         fields.append({"name": "passphrase", "label": "Passphrase", "kind": "password"})
     if required.get("uid"):
         fields.append({"name": "uid", "label": "UID", "kind": "text"})
+    if not connection_exists:
+        fields.append({**BASE_URL_FIELD, "placeholder": f"e.g. http://127.0.0.1:8765/{exchange}"})
     return fields
+
+
+# Only offered while the connection does not exist: an existing one keeps where its requests go.
+BASE_URL_FIELD = {
+    "name": "base_url",
+    "label": "Base URL (optional): leave empty for the real exchange; only for a test exchange or a proxy",
+    "kind": "url",
+}
 
 
 def new_credentials(account: AccountConfig, form: dict[str, Any]) -> tuple[Credentials, dict[str, Any]]:
     """The credentials the form describes, on the exchange and base URL the connection has now
-    (the form never changes where requests go), and the connection's other extra fields."""
+    (the form never changes where an existing connection's requests go), and the connection's
+    other extra fields. Without a connection, the form's optional base URL (a Refusal if bad)."""
     existing = find_connection(account.conn_id)
     extra: dict[str, Any] = {}
     base_url = None
-    if existing is not None:
+    if existing is None:
+        base_url = _form_base_url(account.conn_id, form.get("base_url"))
+    else:  # a posted base_url is ignored: a new key must not move an account's requests elsewhere
         try:
             base_url = credentials_from_connection(existing).base_url
             extra = {k: v for k, v in existing.extra_dejson.items() if k not in SECRET_EXTRA_FIELDS}
@@ -98,6 +114,22 @@ def new_credentials(account: AccountConfig, form: dict[str, Any]) -> tuple[Crede
     return credentials, extra
 
 
+def _form_base_url(conn_id: str, value: Any) -> str | None:
+    """The base URL typed into the form for a new connection: empty = the real exchange."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        _check_base_url(conn_id, text)  # the same check the connection's field gets
+    except ConnectionProblem as problem:
+        raise Refusal(
+            f"Base URL: {problem.problem}. Nothing was saved; leave it empty for the real exchange.",
+            "credentials_missing",
+            field="base_url",
+        ) from None
+    return text
+
+
 def _salvaged_base_url(conn: Any) -> str | None:
     """The base URL of a connection broken elsewhere (e.g. a misspelt exchange id), if it is one."""
     try:
@@ -106,10 +138,7 @@ def _salvaged_base_url(conn: Any) -> str | None:
         return None
     if not isinstance(found, str) or not found.strip():
         return None
-    # credentials.py's own check of the field.
-    from exchange_sync.hooks.credentials import _check_base_url
-
-    try:
+    try:  # credentials.py's own check of the field
         _check_base_url(conn.conn_id, found.strip())
     except ConnectionProblem:
         return None

@@ -175,7 +175,7 @@ async function openFix(row) {
   for (const field of form.fields) {
     const input = field.kind === "pem"
       ? el("textarea", { name: field.name, id: `fix-${field.name}`, placeholder: field.placeholder || "", spellcheck: false })
-      : el("input", { name: field.name, id: `fix-${field.name}`, type: field.kind === "password" ? "password" : "text", autocomplete: "off", spellcheck: false });
+      : el("input", { name: field.name, id: `fix-${field.name}`, type: field.kind === "password" ? "password" : "text", placeholder: field.placeholder || "", autocomplete: "off", spellcheck: false });
     fields.append(el("label", {}, field.label, input));
   }
   const result = $("fix-result");
@@ -197,7 +197,7 @@ async function openFix(row) {
       await loadBoard();
     } else {
       // Refused: the secret is not kept in the page a moment longer than needed.
-      for (const field of form.fields) if (field.kind !== "text") $(`fix-${field.name}`).value = "";
+      for (const field of form.fields) if (field.kind === "password" || field.kind === "pem") $(`fix-${field.name}`).value = "";
       result.className = "error";
       const body = answer.body;
       result.replaceChildren(el("div", {}, body.error || body.detail || `HTTP ${answer.status}`), body.remediation ? el("div", { class: "muted" }, body.remediation) : null);
