@@ -578,7 +578,6 @@ class HistoryBuilder:
             made += trades
         return made
 
-
     def round_trip(self, rel_ms: int) -> list[Trade]:
         """A trade and, 1 ms later, its reverse at the same price and quantity, neither charged a
         fee (as in a zero-fee promotion): two trades that leave every balance exactly as it was.
@@ -612,6 +611,7 @@ class HistoryBuilder:
                 trades.append(trade)
             return trades
         return []
+
 
 def trade_fields(trade: Trade) -> dict[str, Any]:
     return {
