@@ -236,3 +236,17 @@ def test_the_page_is_in_airflows_navigation(live, world, auth_users):
         frame = page.frame_locator("iframe")
         expect(frame.locator("h1")).to_have_text("Exchange connections")
         expect(frame.locator(f"#row-{world.account_id}")).to_be_visible()
+
+
+def test_a_fix_link_followed_on_the_page_itself_opens_the_form(live, world, auth_users):
+    """Regression: the form opened only when #fix was there as the page loaded, so a same-page
+    navigation to it (the tests' own, or a person's link) raced the board's first load."""
+    from playwright.sync_api import expect
+
+    account = world.account_id
+    with browser_page(live.url) as page:
+        log_in(page, "admin", auth_users["admin"], then=f"/exchange-sync/?account={account}")
+        expect(row(page, account)).to_be_visible()  # the board has loaded: no reload follows
+        page.goto(f"/exchange-sync/?account={account}#fix")
+        expect(page.locator("#fix-dialog")).to_be_visible()
+        expect(page.locator("#fix-account")).to_contain_text(account)

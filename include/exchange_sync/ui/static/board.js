@@ -207,6 +207,15 @@ async function openFix(row) {
   $("fix-dialog").showModal();
 }
 
+// The account named in the address (?account=ID): its row in view, and with #fix its form open.
+async function showSelected() {
+  if (!state.selected) return;
+  const row = state.rows.find((r) => r.account === state.selected);
+  const tr = $(`row-${state.selected}`);
+  if (tr) tr.scrollIntoView({ block: "center" });
+  if (row && location.hash === "#fix" && !$("fix-dialog").open) await openFix(row);
+}
+
 async function start() {
   state.session = await getJSON("api/session");
   $("who").textContent = `Logged in as ${state.session.user}.`;
@@ -215,12 +224,9 @@ async function start() {
   $("refresh").addEventListener("click", loadBoard);
   $("freeze-cancel").onclick = () => $("freeze-dialog").close();
   await loadBoard();
-  if (state.selected) {
-    const row = state.rows.find((r) => r.account === state.selected);
-    const tr = $(`row-${state.selected}`);
-    if (tr) tr.scrollIntoView({ block: "center" });
-    if (row && location.hash === "#fix") await openFix(row);
-  }
+  await showSelected();
+  // A link to #fix followed from this very page (no reload) opens the form too.
+  window.addEventListener("hashchange", () => showSelected().catch(() => {}));
   // The board follows the pipeline without a reload (waiting → healthy after Fix it).
   setInterval(() => { if (!$("fix-dialog").open && !$("freeze-dialog").open) loadBoard().catch(() => {}); }, 5000);
 }
