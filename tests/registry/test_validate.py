@@ -38,6 +38,22 @@ def test_valid_registry_with_defaults(tmp_path):
     assert bob.conn_id == "my_conn" and bob.symbols == ("ETH/BTC",)
     binance = registry.exchange_config("binance")
     assert (binance.schedule, binance.pool_slots, binance.pool) == ("*/30 * * * *", 3, "ccxt_binance")
+    assert alice.trade_sweep_hours == 24
+
+
+def test_trade_sweep_hours_by_default_and_per_account(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        defaults: {trade_sweep_hours: 6}
+        accounts:
+          - {id: alice, exchange: binance}
+          - {id: bob, exchange: binance, trade_sweep_hours: 0.5}
+        """,
+    )
+    alice, bob = load_registry(path).accounts
+    assert (alice.trade_sweep_hours, bob.trade_sweep_hours) == (6, 0.5)
+    assert type(alice).from_task_arg(bob.to_task_arg()) == bob
 
 
 @pytest.mark.parametrize(
@@ -52,6 +68,11 @@ def test_valid_registry_with_defaults(tmp_path):
         ("{id: bob, exchange: binance, colour: red}", "colour", "unknown field"),
         ("{id: Bob!, exchange: binance}", "id", "not a valid account id"),
         ("{id: bob}", "exchange", "is required"),
+        (
+            "{id: bob, exchange: binance, trade_sweep_hours: 0}",
+            "trade_sweep_hours",
+            "must be a positive number",
+        ),
     ],
 )
 def test_bad_entry_is_named_and_others_still_load(tmp_path, entry, field, message):
