@@ -43,6 +43,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/parse_dags.py
 	$(BIN)/python bench/requests_vs_minimum.py
+	$(BIN)/python bench/idle_accounts.py
 	$(BIN)/python bench/import_vs_ccxt.py
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
