@@ -27,6 +27,9 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         # A stream is only as fresh as its stalest part (for trades: its stalest symbol).
         synced_until = min((c.synced_until for c in cursors), default=None)
         streams[stream] = {"rows": counts.get(stream, 0), "synced_until": _iso(synced_until)}
+        scoped = {c.scope: _iso(c.synced_until) for c in cursors if c.scope}
+        if scoped:  # how fresh each symbol (or currency) is: quiet symbols wait for their sweep
+            streams[stream]["scopes"] = scoped
     return {
         "account": account.id,
         "exchange": account.exchange,

@@ -11,6 +11,7 @@ import pytest
 
 from exchange_sync.importer.run import run_account_import
 from exchange_sync.profiles import get_profile
+from exchange_sync.status import account_status
 from exchange_sync.warehouse.schema import trades
 from tests.fixtures.ground_truth import assert_warehouse_matches
 from tests.fixtures.simulator import ENDPOINTS, EXCHANGES
@@ -44,6 +45,11 @@ def test_an_idle_account_asks_no_symbol_between_sweeps(sim_account, warehouse, s
     logged = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert logged and "balances moved since" in logged[0] and "every symbol is asked again by" in logged[0]
     assert_warehouse_matches(warehouse, sim_account.id, sim_account.history())
+    # The status says how fresh each symbol is: every one as of the first run, none newer.
+    scopes = account_status(account, warehouse)["streams"]["trades"]["scopes"]
+    assert len(scopes) == first["symbols_queried"]
+    first_covered = {c.scope: c.synced_until.isoformat() for c in warehouse.cursors(sim_account.id, "trades")}
+    assert scopes == first_covered
 
 
 @per_symbol_exchanges
