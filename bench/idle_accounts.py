@@ -36,7 +36,8 @@ def run(simulator: SimulatorClient, importer: AccountImporter, sweep: bool) -> t
     costs = simulator.exchanges()[EXCHANGE]["costs"]
     seq = simulator.last_seq()
     report = importer.run(sweep=sweep)
-    made = [r for r in simulator.requests_since(seq)["requests"] if r["account"] == ACCOUNT]
+    # Public calls (the market list) carry no account but cost the IP's weight all the same.
+    made = [r for r in simulator.requests_since(seq)["requests"] if r["account"] in (ACCOUNT, None)]
     weight = 0
     for r in made:
         cost = costs.get(r["path"].split("?")[0].removeprefix(f"/{EXCHANGE}"), {})
