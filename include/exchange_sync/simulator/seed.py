@@ -14,6 +14,11 @@ construction:
   withdrawals take at most a fifth, and fees are paid from the received asset, the quote, or a
   fee-token balance that stays non-zero. A client can therefore discover every traded market from
   the assets in the final balances and in deposits/withdrawals (pairs of those assets).
+* trading never makes value from nothing: an order's price is the hour's market price within
+  0.2 % (in whole ticks), and every later fill's is within 0.2 % of the order's; on a market
+  quoted in under 500 ticks (a cheap coin against BTC) a tick is more than that, so its orders and
+  fills are at the hour's price. Balances stay in
+  proportion to what was deposited, at any history size (tests/simulator/test_generation.py).
 
 Realism (a fidelity check with real clients asked for it): about a third of the deposits arrive
 pending and are credited minutes later; with >= 10 deposits (withdrawals) one deposit (withdrawal)
