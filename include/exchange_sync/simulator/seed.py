@@ -14,6 +14,11 @@ construction:
   withdrawals take at most a fifth, and fees are paid from the received asset, the quote, or a
   fee-token balance that stays non-zero. A client can therefore discover every traded market from
   the assets in the final balances and in deposits/withdrawals (pairs of those assets).
+* trading never makes value from nothing: an order's price is the hour's market price within
+  0.2 % (in whole ticks), and every later fill's is within 0.2 % of the order's; on a market
+  quoted in under 500 ticks (a cheap coin against BTC) a tick is more than that, so its orders and
+  fills are at the hour's price. Balances stay in
+  proportion to what was deposited, at any history size (tests/simulator/test_generation.py).
 
 Realism (a fidelity check with real clients asked for it): about a third of the deposits arrive
 pending and are credited minutes later; with >= 10 deposits (withdrawals) one deposit (withdrawal)
@@ -449,7 +454,12 @@ class HistoryBuilder:
     def _plan_order(self, market: Market, rel_ms: int) -> _Order | None:
         rng, balances = self.rng, self.account.balances
         ticks = self.oracle.market_price(market, rel_ms)
-        ticks = max(1, ticks + ticks * (int(rng.random() * 41) - 20) // 10_000)  # +/- 0.2 % in the hour
+        jitter = int(rng.random() * 41) - 20  # +/- 0.2 % in the hour, in whole ticks (floored)
+        # Under 500 ticks 0.2 % is less than a tick, and flooring made every negative draw a whole
+        # tick down (50 % on a 2-tick market): rebalancing between such prices bought low and sold
+        # high, compounding the balances without bound. Those markets keep the hour's price.
+        if ticks >= 500:
+            ticks += ticks * jitter // 10_000
         base_balance = balances.get(market.base, ZERO)
         quote_balance = balances.get(market.quote, ZERO)
         # Lean towards rebalancing: sell when the base holding is worth more than the quote holding.
@@ -518,8 +528,13 @@ class HistoryBuilder:
         time = self.anchor_ms + rel_ms
         trades: list[Trade] = []
         for index, units in enumerate(parts):
-            # Later fills walk the book: a buy never pays above its limit, a sell never gets less.
-            offset = int(rng.random() * 3) if index else 0
+            # Later fills walk the book: a buy never pays above its limit, a sell never gets less;
+            # by 0-2 ticks, but never more than 0.2 % of the price (the hourly jitter's range). On a
+            # market quoted in a few ticks (a cheap coin against BTC) a tick is a large part of the
+            # price: 1-2 ticks better on every later fill made value from nothing, compounding the
+            # balances by 10x every few thousand trades until their products outgrew the EXACT
+            # context. Markets of >= 1,000 ticks walk as before (the draw is kept either way).
+            offset = min(int(rng.random() * 3) if index else 0, plan.ticks // 500)
             ticks = max(1, plan.ticks - offset) if plan.is_buyer else plan.ticks + offset
             qty = from_units(units, market.qty_decimals)
             cost = self._cost(market, units, ticks)
