@@ -150,7 +150,8 @@ class AccountImporter:
         if streams.BALANCES in wanted or needs_balance:
             balance = self._fetch_balance()
             self.report.exchange_uid = self._identity(balance)
-            self.moved, self.compared_with = self._balance_moves(balance)
+            if not self.sweep:  # only a run that may skip quiet symbols compares balances
+                self.moved, self.compared_with = self._balance_moves(balance)
         if streams.BALANCES in wanted:
             self._store_balance(balance)
         for stream in wanted:
