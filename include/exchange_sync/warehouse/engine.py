@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -44,6 +46,20 @@ def url_from_connection(conn: Any) -> URL:
     )
 
 
+def _switch_to_wal(dbapi_conn: Any, attempts: int = 100) -> None:
+    """WAL is a property of the file, set by the first connection to open a new one. A connection
+    asking for it while another is making that switch gets "database is locked" at once: SQLite's
+    busy timeout does not cover a journal-mode change. So ask again, briefly (about 5 s at most)."""
+    for attempt in range(attempts):
+        try:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def make_engine(url: str | URL) -> Engine:
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
@@ -55,8 +71,8 @@ def make_engine(url: str | URL) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA busy_timeout=60000")
+        _switch_to_wal(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
