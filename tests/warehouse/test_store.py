@@ -114,42 +114,35 @@ def test_schema_is_versioned_and_migration_is_idempotent(warehouse_url):
     second.close()
 
 
-def test_concurrent_first_opens_do_not_collide(warehouse_url):
-    """Mapped import tasks may all open a brand-new warehouse at the same moment."""
+def open_at_once(url: str, openers: int) -> list[BaseException]:
+    """`openers` threads open the warehouse at `url` at the same moment; what they raised."""
     errors: list[BaseException] = []
 
-    def open_it(url: str) -> None:
+    def open_it() -> None:
         try:
             Warehouse.open(url).close()
-        except BaseException as exc:  # collected and asserted below
+        except BaseException as exc:  # collected and returned
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_it, args=(warehouse_url,)) for _ in range(4)]
+    threads = [threading.Thread(target=open_it) for _ in range(openers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_first_opens_do_not_collide(warehouse_url):
+    """Mapped import tasks may all open a brand-new warehouse at the same moment."""
+    assert open_at_once(warehouse_url, 4) == []
 
 
 def test_new_sqlite_files_opened_at_once_all_switch_to_wal(tmp_path):
     """Regression: a connection asking for WAL while another switched a new file to it got
     "database is locked" at once (about 1 first open in 40 with 6 at once, seen in CI)."""
-    errors: list[BaseException] = []
-
-    def open_it(url: str) -> None:
-        try:
-            Warehouse.open(url).close()
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    for round_ in range(40):
-        url = f"sqlite:///{tmp_path / f'new-{round_}.db'}"
-        threads = [threading.Thread(target=open_it, args=(url,)) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    errors = [
+        e for round_ in range(40) for e in open_at_once(f"sqlite:///{tmp_path / f'new-{round_}.db'}", 6)
+    ]
     assert errors == []
 
 
