@@ -78,7 +78,17 @@ def log_in(page: Any, username: str, password: str, then: str = "/exchange-sync/
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{then}**")
+    # Wait until the login page has gone: its own address carries `next=…{then}`, so a glob on
+    # `then` alone matches before the redirect, and a navigation started then aborts it.
+    page.wait_for_url(lambda url: _is_at(url, then))
+
+
+def _is_at(url: str, then: str) -> bool:
+    from urllib.parse import urlsplit
+
+    wanted = urlsplit(then)
+    got = urlsplit(url)
+    return got.path == wanted.path and (not wanted.query or got.query == wanted.query)
 
 
 def row(page: Any, account_id: str) -> Any:

@@ -250,3 +250,22 @@ def test_a_fix_link_followed_on_the_page_itself_opens_the_form(live, world, auth
         page.goto(f"/exchange-sync/?account={account}#fix")
         expect(page.locator("#fix-dialog")).to_be_visible()
         expect(page.locator("#fix-account")).to_contain_text(account)
+
+
+def test_log_in_returns_only_once_the_browser_is_at_the_page_asked_for(live, world, auth_users):
+    """Regression (seen in CI): the login page's own address carries `next=<page>`, so waiting on
+    a glob of the page matched before the redirect; the caller's next navigation then aborted
+    the login's (net::ERR_ABORTED). Here the page is held back: log_in must wait for it."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    account = world.account_id
+    with browser_page(live.url) as page:
+        held = []
+        page.route(lambda url: urlsplit(url).path == "/exchange-sync/", lambda route: held.append(route))
+        page.set_default_timeout(5_000)
+        with pytest.raises(PlaywrightTimeout):
+            log_in(page, "admin", auth_users["admin"], then=f"/exchange-sync/?account={account}")
+        assert held, "the login redirected to the page asked for"
+        assert urlsplit(page.url).path.startswith("/auth/")
