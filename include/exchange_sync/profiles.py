@@ -15,6 +15,8 @@ from typing import Any, Literal
 from exchange_sync import streams
 from exchange_sync.hooks.answers import AnswerShape, value_at
 from exchange_sync.hooks.pacing import CallCounter
+from exchange_sync.importer.fast_rows import FastPath
+from exchange_sync.importer.fast_rows import binance as binance_rows
 from exchange_sync.importer.paging import (
     CursorPages,
     OffsetPages,
@@ -46,6 +48,13 @@ class StreamSource:
     # parse_transaction, in the page's transaction (Coinbase's v2 transactions hold trades,
     # transfers and rewards in one list per currency).
     transfer_types: dict[str, str | None] = field(default_factory=dict)
+    # The exchange's raw answer straight to rows, skipping ccxt's generic parse (importer/fast_rows).
+    fast_rows: FastPath | None = None
+
+    def __post_init__(self) -> None:
+        if self.fast_rows is not None and self.transfer_types:
+            # Transfers inside another stream's records are read from ccxt's parse of them.
+            raise ValueError(f"{self.method}: a fast path cannot serve a stream that holds transfers")
 
     def served_from(self, now: datetime) -> datetime | None:
         """The oldest moment the API still serves (None: all of it). A little inside the window,
@@ -133,7 +142,11 @@ BINANCE = ExchangeProfile(
         ),
         # GET /api/v3/myTrades needs a symbol; paging by trade id (fromId) also sidesteps its 24 h
         # startTime/endTime limit. "Default 500; max 1000."
-        streams.TRADES: StreamSource("fetch_my_trades", TradeIdPages(1000, "fromId")),
+        streams.TRADES: StreamSource(
+            "fetch_my_trades",
+            TradeIdPages(1000, "fromId"),
+            fast_rows=FastPath("parse_trades", binance_rows.trade_rows),
+        ),
     },
     identity=AccountIdentity("fetch_balance", "info.uid"),  # GET /api/v3/account names its uid
     answer_shapes=(

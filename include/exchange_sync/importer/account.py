@@ -19,6 +19,7 @@ from typing import Any
 from exchange_sync import streams
 from exchange_sync.hooks.answers import bad_record, unparseable, value_at
 from exchange_sync.importer.discovery import candidate_symbols
+from exchange_sync.importer.fast_rows import FastPath, RawAnswer
 from exchange_sync.importer.paging import Fetch, Page, StreamRun
 from exchange_sync.importer.quiet_symbols import moved_assets, plan_symbols
 from exchange_sync.importer.rows import ROWS, balance_rows, transfer_row
@@ -265,6 +266,8 @@ class AccountImporter:
         to_row = ROWS[stream]
 
         def fetch(symbol: str | None, since: int | None, limit: int | None, params: dict) -> list[dict]:
+            if source.fast_rows is not None:
+                return self._fast_fetch(stream, source.fast_rows, method, symbol, since, limit, params)
             records = self._counted(stream, method, symbol, since, limit, params)
             imported_at = datetime.now(UTC)
             rows = [to_row(r, self.account.id, self.account.exchange, imported_at) for r in records]
@@ -274,6 +277,20 @@ class AccountImporter:
             return rows
 
         return fetch
+
+    def _fast_fetch(self, stream: str, fast: FastPath, method: Callable[..., Any], *args: Any) -> list[dict]:
+        """One call of the stream's ccxt method whose answer the exchange's fast path turns into
+        rows; a page it does not know goes through ccxt's parser and rows.py as always."""
+        with RawAnswer(self.client, fast.parser) as raw:
+            records = self._counted(stream, method, *args)
+        imported_at = datetime.now(UTC)
+        account_id, exchange = self.account.id, self.account.exchange
+        rows = raw.rows(fast, account_id, exchange, imported_at)
+        if rows is not None:
+            return rows
+        if raw.args is not None:  # else the method answered without its parser: its answer stands
+            records = self._parsed(raw.parsed)
+        return [ROWS[stream](r, account_id, exchange, imported_at) for r in records]
 
     def _transfer_in(
         self, source: StreamSource, record: dict[str, Any], imported_at: datetime

@@ -9,6 +9,8 @@ from sqlalchemy import Table, and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from exchange_sync.warehouse.pg_copy import can_copy, copy_upsert
+
 
 def upsert(
     conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]], keep_stored: bool = False
@@ -16,6 +18,9 @@ def upsert(
     """Insert rows; on a primary-key clash update the columns the rows carry (or, with
     `keep_stored`, leave the stored row as it is)."""
     rows = list(rows)
+    if can_copy(conn, table, rows):
+        copy_upsert(conn, table, rows, keep_stored)
+        return
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
     statement = insert(table)
     keys = [c.name for c in table.primary_key.columns]
