@@ -1003,3 +1003,40 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build_context():
         assert dockerignored(path), f"{path} would be sent to the Docker daemon with the build context"
     assert dockerignored("include/exchange_sync/__pycache__/cli.cpython-311.pyc")
     assert not dockerignored("include/exchange_sync/cli.py")
+
+
+def test_a_dead_workers_task_is_retried_in_minutes_and_a_running_one_never_handed_out_twice():
+    """Celery's default visibility timeout (24 h) redelivers an unacknowledged task a day later;
+    one shorter than a try would hand a running try to a second worker. Airflow reads the compose
+    settings as the deployment would; the task timeouts come from the DAGs themselves."""
+    from exchange_sync.pipeline.tasks import TRY_TIMEOUT
+
+    env = {k: v for k, v in common_env().items() if k.startswith("AIRFLOW__") and "${" not in v}
+    airflow = Path(sys.executable).with_name("airflow")
+
+    def setting(section: str, key: str) -> float:
+        result = subprocess.run(
+            [str(airflow), "config", "get-value", section, key],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+        )
+        assert result.returncode == 0, result.stderr
+        return float(result.stdout.strip())
+
+    visibility = setting("celery_broker_transport_options", "visibility_timeout")
+    heartbeat = setting("scheduler", "task_instance_heartbeat_timeout")
+    assert heartbeat <= 300  # a dead worker's try is failed and retried within minutes
+    assert TRY_TIMEOUT.total_seconds() < visibility < 86_400
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    bag = DagBag(str(REPO / "dags"))
+    checked = 0
+    for dag in bag.dags.values():
+        for task in dag.tasks:
+            if task.task_id.endswith(("import_account", "backfill_chunk", "backfill_trades")):
+                assert task.execution_timeout == TRY_TIMEOUT, task.task_id
+                checked += 1
+    assert checked >= 3

@@ -200,11 +200,11 @@ def test_keys_of_another_account_are_refused(world: World, make_sim_account):
     [
         {"kind": "http_5xx", "status": 503, "count": 2},
         {"kind": "http_5xx", "status": 500, "count": 1},
-        {"kind": "rate_limit", "count": 2},
+        {"kind": "rate_limit", "count": 2, "retry_after": 3600},  # shorter ones: waited out inside
         {"kind": "drop", "count": 1},
         {"kind": "latency", "latency_ms": 11_000, "count": 1},  # past ccxt's 10 s timeout
     ],
-    ids=["503-outage", "500", "429-burst", "connection-dropped", "timeout"],
+    ids=["503-outage", "500", "429-ban", "connection-dropped", "timeout"],
 )
 @every_exchange
 def test_transient_failures_are_retried_without_incident_or_message(world: World, fault):

@@ -6,7 +6,9 @@ client. Secrets stay inside the ccxt instance and are never logged or returned.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import itertools
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,9 @@ from urllib.parse import urlsplit
 from airflow.sdk import BaseHook
 
 from exchange_sync.airflow_connections import find_connection
+from exchange_sync.hooks import backoff
 from exchange_sync.hooks.answers import AnswerShape, check_answer, states_error
+from exchange_sync.hooks.backoff import RateLimitBackoff, log_wait
 from exchange_sync.hooks.credentials import (
     CONN_TYPE,
     ConnectionProblem,
@@ -37,6 +41,7 @@ class RequestRecord:
     method: str
     path: str
     status: int | None = None  # None until a response arrives (or if none ever does)
+    retry_after: str | None = None  # the answer's Retry-After header, where it has one
 
 
 @dataclass
@@ -237,6 +242,8 @@ def _instrument(
     def on_rest_response(code: int, reason: str, url: str, method: str, *rest: Any) -> Any:
         if log.entries:
             log.entries[-1].status = int(code)
+            headers = rest[0] if rest else None
+            log.entries[-1].retry_after = headers.get("Retry-After") if headers is not None else None
         body = original_on_response(code, reason, url, method, *rest)
         log.last_body = body[:10_000] if isinstance(body, str) else body
         return body
@@ -254,3 +261,53 @@ def _instrument(
     client.fetch = fetch
     client.on_rest_response = on_rest_response
     client.handle_errors = handle_errors
+    client.fetch2 = _backing_off(client, client.fetch2, asynchronous)
+
+
+def _backing_off(client: Any, original_fetch2: Any, asynchronous: bool) -> Any:
+    """ccxt's fetch2 (throttle, sign, send), sent again after a 429/418 as long as the exchange
+    asks to wait (hooks/backoff.py): re-signed each time, so nonces and timestamps stay valid."""
+    import ccxt
+
+    limited = (ccxt.RateLimitExceeded, ccxt.DDoSProtection)
+    policy = RateLimitBackoff()
+    log: RequestLog = client.request_log
+
+    def delay(attempt: int, waited: float) -> float | None:
+        last = log.entries[-1] if log.entries else None
+        wait = policy.delay(last and last.status, last and last.retry_after, attempt, waited)
+        if wait is not None:
+            log_wait(client.id, last.path, last.status, wait, attempt)
+        return wait
+
+    if asynchronous:
+
+        @functools.wraps(original_fetch2)
+        async def fetch2(*args: Any, **kwargs: Any) -> Any:
+            waited = 0.0
+            for attempt in itertools.count(1):
+                try:
+                    return await original_fetch2(*args, **kwargs)
+                except limited:
+                    wait = delay(attempt, waited)
+                    if wait is None:
+                        raise
+                await asyncio.sleep(wait)
+                waited += wait
+
+        return fetch2
+
+    @functools.wraps(original_fetch2)
+    def fetch2(*args: Any, **kwargs: Any) -> Any:
+        waited = 0.0
+        for attempt in itertools.count(1):
+            try:
+                return original_fetch2(*args, **kwargs)
+            except limited:
+                wait = delay(attempt, waited)
+                if wait is None:
+                    raise
+            backoff.sleep(wait)
+            waited += wait
+
+    return fetch2

@@ -86,7 +86,7 @@ def build_exchange_dag(
             notified >> start_recovery
 
         task_args = [a.to_task_arg() for a in accounts]
-        account.expand(config=task_args) >> tasks.check_accounts(task_args)
+        account.expand(config=task_args) >> tasks.check_accounts(task_args, exchange.recovery_dag_id)
     return dag
 
 
@@ -103,6 +103,9 @@ def build_recovery_dag(exchange: ExchangeConfig, accounts: tuple[AccountConfig, 
         start_date=START_DATE,
         catchup=False,
         max_active_runs=32,
+        # Started by the import DAG when a connection breaks: a deployment that creates DAGs
+        # paused (docker-compose, DAGS_ARE_PAUSED_AT_CREATION) would leave that run queued, unseen.
+        is_paused_upon_creation=False,
         params={
             "account": Param(
                 accounts[0].id,
@@ -142,6 +145,7 @@ def build_freeze_dag(registry: Registry) -> DAG:
         schedule=None,
         start_date=START_DATE,
         catchup=False,
+        is_paused_upon_creation=False,  # the Connections page's freeze and unfreeze run it
         params={
             "account": Param(
                 registry.accounts[0].id, type="string", examples=[a.id for a in registry.accounts]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias, TriggerRule, get_current_context, task
@@ -13,6 +13,10 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 log = logging.getLogger(__name__)
 
 IMPORT_RETRIES = 3
+# One try of an import or backfill chunk ends after this long, and its retry resumes from the
+# cursors. Shorter than the broker's visibility timeout (docker-compose.yaml: 6 h), so Celery never
+# hands a running try to a second worker.
+TRY_TIMEOUT = timedelta(hours=4)
 ACCOUNT_LABEL = "{{ account_label }}"
 
 
@@ -58,6 +62,7 @@ def _warehouse() -> Any:
     map_index_template=ACCOUNT_LABEL,
     retries=IMPORT_RETRIES,
     retry_exponential_backoff=True,
+    execution_timeout=TRY_TIMEOUT,
 )
 def import_account(account: dict[str, Any]) -> dict[str, Any]:
     """Import every configured stream of one account; a small report as XCom (no secrets)."""
@@ -111,9 +116,10 @@ def notify(account: dict[str, Any], diagnosis: dict[str, Any]) -> dict[str, Any]
 
 
 @task(trigger_rule=TriggerRule.ALL_DONE)
-def check_accounts(accounts: list[dict[str, Any]]) -> None:
+def check_accounts(accounts: list[dict[str, Any]], recovery_dag_id: str) -> None:
     """Read the healthy keys' permissions when due (key_audit.py), deliver due reminders and
-    retries; fail the run while any account is not importing."""
+    retries; fail the run while any account is not importing, saying so where its recovery
+    cannot run because the recovery DAG is paused."""
     from exchange_sync.key_audit import audit_keys
     from exchange_sync.recovery.failure_path import health_step
     from exchange_sync.registry import AccountConfig
@@ -121,9 +127,19 @@ def check_accounts(accounts: list[dict[str, Any]]) -> None:
     configs = [AccountConfig.from_task_arg(a) for a in accounts]
     with _warehouse() as warehouse:
         audit_keys(configs, warehouse)
-        broken = health_step(configs, warehouse)
+        broken = health_step(configs, warehouse, paused_recovery=_paused(recovery_dag_id))
     if broken:
         raise AirflowFailException("Accounts not importing:\n" + "\n".join(f"  - {line}" for line in broken))
+
+
+def _paused(dag_id: str) -> str | None:
+    """`dag_id` if Airflow has it paused (its runs queue and never start), else None."""
+    try:
+        dag = get_current_context()["ti"].get_dag(dag_id)
+    except Exception as exc:  # not parsed yet, or an API server without this call: no verdict
+        log.warning("could not read whether %s is paused: %s", dag_id, exc)
+        return None
+    return dag_id if dag.is_paused else None
 
 
 # -- the recovery run: wait for keys (sensor), backfill, close --------------------------------------
@@ -148,7 +164,12 @@ def plan_backfill(event: dict[str, Any]) -> list[dict[str, Any]]:
     return planned["chunks"]
 
 
-@task(map_index_template="{{ chunk_label }}", retries=IMPORT_RETRIES, retry_exponential_backoff=True)
+@task(
+    map_index_template="{{ chunk_label }}",
+    retries=IMPORT_RETRIES,
+    retry_exponential_backoff=True,
+    execution_timeout=TRY_TIMEOUT,
+)
 def backfill_chunk(chunk: dict[str, Any]) -> int:
     """One bounded chunk of the gap (a stream, or a batch of symbols); resumable from its cursors."""
     from exchange_sync.recovery.backfill import backfill_stream

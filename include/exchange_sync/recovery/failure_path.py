@@ -147,8 +147,11 @@ def notify_step(account: AccountConfig, diagnosis: dict, warehouse: Warehouse) -
     return {"incident_id": diagnosis["incident_id"], "sent": report.sent, "failed": report.failed}
 
 
-def health_step(accounts: list[AccountConfig], warehouse: Warehouse) -> list[str]:
-    """Deliver what is due (reminders, retries), then list the accounts that are not importing."""
+def health_step(
+    accounts: list[AccountConfig], warehouse: Warehouse, paused_recovery: str | None = None
+) -> list[str]:
+    """Deliver what is due (reminders, retries), then list the accounts that are not importing
+    (and, where the recovery DAG `paused_recovery` is paused, that their recovery cannot run)."""
     report = deliver_due(warehouse)
     if report.sent or report.failed:
         log.info("notifications: %d delivered, %d to retry", report.sent, report.failed)
@@ -159,5 +162,12 @@ def health_step(accounts: list[AccountConfig], warehouse: Warehouse) -> list[str
         if incident is not None and not (state and state.frozen):
             since = incident.stale_since or incident.opened_at
             stale = f"stale since {since:%Y-%m-%d %H:%M} UTC"
-            broken.append(f"{account.id}: {incident.title} (incident #{incident.id}, {stale})")
+            line = f"{account.id}: {incident.title} (incident #{incident.id}, {stale})"
+            if paused_recovery:
+                # A paused DAG's runs sit queued: nothing waits for the new keys, nothing backfills.
+                line += (
+                    f"; its recovery cannot run: DAG {paused_recovery} is paused, unpause it "
+                    "(Airflow UI: Dags, or `airflow dags unpause`)"
+                )
+            broken.append(line)
     return broken
