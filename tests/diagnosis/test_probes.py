@@ -13,7 +13,7 @@ from exchange_sync.diagnosis.facts import warnings_for
 from exchange_sync.diagnosis.failure import Failure
 from exchange_sync.diagnosis.knowledge import knowledge_for
 from exchange_sync.diagnosis.probes import diagnose, key_facts
-from exchange_sync.hooks.ccxt import Credentials, RequestLog, RequestRecord, build_client
+from exchange_sync.hooks.ccxt import Credentials, RequestLog, build_client
 
 # A ccxt class without a knowledge file that speaks the simulator's (Binance's) protocol.
 GENERIC_EXCHANGE = "binanceus"
@@ -230,7 +230,8 @@ class FakeClient:
 
     def fetch_balance(self) -> dict:
         status = self.refusal[0] if self.refusal else 200
-        self.request_log.entries.append(RequestRecord("GET", "/api/v3/account", status))
+        self.request_log.record("GET", "/api/v3/account")
+        self.request_log.answered(status)
         if self.refusal:
             self.request_log.last_body = self.refusal[1]
             raise self.refusal[2]

@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import json
 
+import ccxt
 import pytest
 
-from exchange_sync.hooks.ccxt import CcxtHook, Credentials, credentials_from_connection, rebase_urls
+from exchange_sync.hooks import ccxt as ccxt_hook
+from exchange_sync.hooks.ccxt import (
+    CcxtHook,
+    Credentials,
+    build_client,
+    credentials_from_connection,
+    rebase_urls,
+)
 
 
 def test_rebase_urls_keeps_paths_and_nested_shapes():
@@ -69,6 +77,30 @@ def test_client_is_configured_for_exact_amounts_and_the_override(monkeypatch):
     assert client.options["fetchCurrencies"] is False
     assert client.apiKey == "KEY123456"
     assert client.request_log.count == 0
+
+
+def test_request_log_keeps_recent_records_and_counts_every_request(monkeypatch, simulator, make_sim_account):
+    """One client imports a whole history, however long: its log keeps the records of its most
+    recent requests only (it kept one per request), while the counts cover every request."""
+    monkeypatch.setattr(ccxt_hook, "RECENT_REQUESTS", 3, raising=False)
+    account = make_sim_account(trades=10, deposits=2, withdrawals=0)
+    key = simulator.create_key(account.id)
+    client = build_client(
+        Credentials("binance", key["api_key"], key["secret"], base_url=simulator.exchange_url("binance"))
+    )
+    client.enableRateLimit = False
+    client.load_markets()  # one request
+    for _ in range(5):
+        client.fetch_time()
+    client.secret = "not-the-secret"  # the exchange refuses the signature
+    for _ in range(2):
+        with pytest.raises(ccxt.AuthenticationError):
+            client.fetch_balance()
+
+    log = client.request_log
+    assert (log.count, log.failures) == (8, 2)
+    assert [e.path.rsplit("/", 1)[-1] for e in log.entries] == ["time", "account", "account"]
+    assert log.last_status is not None and log.last_status >= 400
 
 
 def test_connection_type_is_registered_with_airflow():

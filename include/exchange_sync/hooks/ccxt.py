@@ -10,6 +10,7 @@ import asyncio
 import functools
 import itertools
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,11 @@ CLIENT_PACING_ENV = "EXCHANGE_SYNC_CLIENT_PACING"
 __all__ = ["CcxtHook", "ConnectionProblem", "Credentials", "build_client", "credentials_from_connection"]
 
 
+# How many of a client's most recent requests its RequestLog keeps the records of. Diagnosis and
+# bad-answer messages read only the last; counts cover every request whatever this is.
+RECENT_REQUESTS = 100
+
+
 @dataclass
 class RequestRecord:
     method: str
@@ -46,20 +52,42 @@ class RequestRecord:
 
 @dataclass
 class RequestLog:
-    """Every HTTP request a client made, for task logs, diagnosis and request-count checks."""
+    """A client's HTTP requests, for task logs, diagnosis and request-count checks: how many were
+    made and how many failed over the client's life, and the records of the most recent ones.
 
-    entries: list[RequestRecord] = field(default_factory=list)
+    One client imports an account's whole history, however long: a record kept per request grew
+    with it (1,000 trades a page on Binance, 50 entries on Kraken). So only the last
+    RECENT_REQUESTS records are kept, and the totals are counters."""
+
+    entries: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=RECENT_REQUESTS))
     last_body: str | None = None  # the last response body, as the exchange sent it
     last_answer: Any = None  # the last successful answer, as JSON (e.g. a page's total count)
+    count: int = 0  # requests made
+    _answered: int = 0  # requests answered with a status below 400
 
-    @property
-    def count(self) -> int:
-        return len(self.entries)
+    def record(self, method: str, path: str) -> RequestRecord:
+        """A request is about to go out."""
+        entry = RequestRecord(method, path)
+        self.entries.append(entry)
+        self.count += 1
+        return entry
+
+    def answered(self, status: int, retry_after: str | None = None) -> None:
+        """The last request's response arrived with `status` (and a Retry-After header)."""
+        if not self.entries:
+            return
+        last = self.entries[-1]
+        last.retry_after = retry_after
+        if last.status is not None and last.status < 400:  # answered twice: count it once
+            self._answered -= 1
+        last.status = status
+        if status < 400:
+            self._answered += 1
 
     @property
     def failures(self) -> int:
         """Requests answered with an error status or not answered at all."""
-        return sum(1 for e in self.entries if e.status is None or e.status >= 400)
+        return self.count - self._answered
 
     @property
     def last_status(self) -> int | None:
@@ -201,7 +229,7 @@ def _instrument(
 
     def before(url: str, method: str) -> str:
         path = urlsplit(url).path
-        log.entries.append(RequestRecord(method, path))
+        log.record(method, path)
         return path
 
     def after(path: str, answer: Any) -> Any:
@@ -240,10 +268,8 @@ def _instrument(
     # ccxt calls this for every response, before raising for error statuses: the only place the
     # HTTP status of a failed request can be seen.
     def on_rest_response(code: int, reason: str, url: str, method: str, *rest: Any) -> Any:
-        if log.entries:
-            log.entries[-1].status = int(code)
-            headers = rest[0] if rest else None
-            log.entries[-1].retry_after = headers.get("Retry-After") if headers is not None else None
+        headers = rest[0] if rest else None
+        log.answered(int(code), headers.get("Retry-After") if headers is not None else None)
         body = original_on_response(code, reason, url, method, *rest)
         log.last_body = body[:10_000] if isinstance(body, str) else body
         return body
