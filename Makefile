@@ -39,7 +39,8 @@ lint: install
 ## Benchmarks: DAG parse time, and import overhead against bare ccxt loops (as shipped: ccxt's
 ## rate limiter on; with 30 ms network latency and no limiter; on bare loopback, the worst case);
 ## a Kraken import's requests and wall time against what Kraken's page sizes and call counter allow;
-## every exchange's first import against the fewest requests its page sizes allow.
+## every exchange's first import against the fewest requests its page sizes allow; a recovery's
+## backfill of a 30-day gap against the least weight Binance allows and its time at 6,000/min.
 bench: install
 	$(BIN)/python bench/parse_dags.py
 	$(BIN)/python bench/requests_vs_minimum.py
@@ -48,6 +49,7 @@ bench: install
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
 	$(BIN)/python bench/kraken_pacing.py
+	$(BIN)/python bench/backfill_vs_minimum.py
 
 ## The randomized fault suite, long: 200 seeded scenarios per warehouse (CI runs 8 of each).
 ## FAULT_SEED picks another world of faults; PostgreSQL runs when EXCHANGE_SYNC_TEST_PG_URL is set.
