@@ -149,9 +149,13 @@ def test_a_stored_list_is_what_load_markets_leaves(gap_account, warehouse, simul
     assert stored.options["marketsByAltname"].keys() == loaded.options["marketsByAltname"].keys()
 
 
-def test_concurrent_clients_share_one_request_budget(warehouse):
+def test_concurrent_clients_share_one_request_budget(warehouse, monkeypatch):
     """Each reservation starts where the previous one ends, whoever made it: N clients side by side
-    together go no faster than one alone (up to `ahead` of the schedule)."""
+    together go no faster than one alone (up to `ahead` of the schedule). All at one moment here,
+    so the waits are exact: no two clients may get the same slot."""
+    from exchange_sync.warehouse import client_state
+
+    monkeypatch.setattr(client_state, "now_us_since_epoch", lambda: 1_000_000_000_000)
     waits: list[float] = []
     lock = threading.Lock()
 
@@ -165,7 +169,23 @@ def test_concurrent_clients_share_one_request_budget(warehouse):
         t.start()
     for t in threads:
         t.join()
-    waits.sort()
-    # The k-th waits for the k before it, less what may go ahead (to within the threads' spread).
-    assert waits == [pytest.approx(max(0, 0.5 * k - 0.2), abs=0.15) for k in range(6)]
+    assert sorted(waits) == [pytest.approx(max(0, 0.5 * k - 0.2)) for k in range(6)]
     assert warehouse.clients.reserve("binance", "http://other", 0.5) == 0
+
+
+def test_paced_clients_wait_on_the_shared_schedule(gap_account, warehouse, simulator, monkeypatch):
+    """With client pacing on (as shipped), ccxt's throttle reserves each request in the warehouse's
+    schedule, where every other client of the exchange waits for it."""
+    from exchange_sync.hooks.shared import BUDGET_HEADROOM
+    from exchange_sync.warehouse import schema
+    from exchange_sync.warehouse.client_state import now_us_since_epoch
+
+    monkeypatch.setenv("EXCHANGE_SYNC_CLIENT_PACING", "on")
+    _sim, account = gap_account("binance")
+    before = now_us_since_epoch()
+    backfill_client(account, warehouse).fetch_balance()  # the market list, then the balance
+    with warehouse.engine.connect() as conn:
+        (scheduled,) = conn.execute(schema.rate_budgets.select()).all()
+    assert scheduled.base_url == simulator.exchange_url("binance")
+    # exchangeInfo and account cost 4 of ccxt's units each, at 50 ms: the schedule is that far on.
+    assert scheduled.next_at_us >= before + 2 * round(0.2 / BUDGET_HEADROOM * 1e6)

@@ -19,6 +19,11 @@ from exchange_sync.warehouse import schema
 from exchange_sync.warehouse.upsert import upsert
 
 
+def now_us_since_epoch() -> int:
+    """The wall clock every worker shares (NTP-synchronised, as Airflow assumes), in µs."""
+    return time.time_ns() // 1000
+
+
 @dataclass(frozen=True)
 class MarketList:
     loaded_at: datetime
@@ -70,7 +75,7 @@ class ClientState:
         concurrent clients of one exchange together never go faster than one client paced alone,
         and never more than `ahead` seconds' worth of requests ahead of it (what a pause, such as
         a new task's start-up, left unused)."""
-        now_us = time.time_ns() // 1000
+        now_us = now_us_since_epoch()
         b = schema.rate_budgets.c
         key = (b.exchange == exchange, b.base_url == base_url)
         with self.engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock below
