@@ -115,13 +115,30 @@ def test_freeze_and_identity(warehouse):
     assert not warehouse.accounts.get("alice").frozen
 
 
-def test_version_1_warehouse_is_migrated(warehouse_url):
-    """A warehouse created before incidents existed gains the new tables and keeps its data."""
-    from exchange_sync.warehouse import schema
+def _migrated_from(warehouse_url: str, version: int, tables: list, fill) -> Warehouse:
+    """A warehouse of an earlier `version` (its `tables` as they were, `fill`ed with data), opened
+    and so migrated to the latest version."""
     from exchange_sync.warehouse.engine import make_engine
     from exchange_sync.warehouse.migrations import _version_meta, schema_version
 
     engine = make_engine(warehouse_url)
+    with engine.begin() as conn:
+        for table in tables:
+            table.create(conn)
+        _version_meta.create_all(conn)
+        conn.execute(schema_version.insert().values(version=version, applied_at=NOW))
+        fill(conn)
+    engine.dispose()
+    warehouse = Warehouse.open(warehouse_url)
+    with warehouse.engine.connect() as conn:
+        assert current_version(conn) == LATEST_VERSION
+    return warehouse
+
+
+def test_version_1_warehouse_is_migrated(warehouse_url):
+    """A warehouse created before incidents existed gains the new tables and keeps its data."""
+    from exchange_sync.warehouse import schema
+
     version_1 = [
         schema.trades,
         schema.transfers,
@@ -129,31 +146,36 @@ def test_version_1_warehouse_is_migrated(warehouse_url):
         schema.cursors,
         schema.account_sync,
     ]
-    with engine.begin() as conn:
-        schema.metadata.create_all(conn, tables=version_1)
-        _version_meta.create_all(conn)
-        conn.execute(schema_version.insert().values(version=1, applied_at=NOW))
+
+    def fill(conn) -> None:
         conn.execute(
             text("INSERT INTO cursors VALUES ('a', 'trades', 'X/Y', '5', :t, :t)"),
             {"t": NOW.replace(tzinfo=None)},
         )
-    warehouse = Warehouse.open(warehouse_url)
-    with warehouse.engine.connect() as conn:
-        assert current_version(conn) == LATEST_VERSION
+
+    warehouse = _migrated_from(warehouse_url, 1, version_1, fill)
     assert warehouse.incidents.open_for("a") is None
     assert warehouse.cursor("a", "trades", "X/Y").position == "5"
     warehouse.close()
-    engine.dispose()
+
+
+def _today_but(*names: str) -> list:
+    from exchange_sync.warehouse import schema
+
+    return [t for name, t in schema.metadata.tables.items() if name not in names]
+
+
+def _old_key(table) -> object:
+    return lambda conn: conn.execute(
+        table.insert().values(account_id="a", fingerprint="OLD1…aaa", first_used_at=NOW, last_used_at=NOW)
+    )
 
 
 def test_version_3_warehouse_gains_key_facts_and_keeps_its_key_history(warehouse_url):
     from sqlalchemy import MetaData, Table
 
     from exchange_sync.warehouse import schema
-    from exchange_sync.warehouse.engine import make_engine
-    from exchange_sync.warehouse.migrations import _version_meta, schema_version
 
-    engine = make_engine(warehouse_url)
     old = MetaData()  # version 3's key_versions: today's without the key facts
     key_versions_3 = Table(
         "key_versions",
@@ -161,20 +183,21 @@ def test_version_3_warehouse_gains_key_facts_and_keeps_its_key_history(warehouse
         *(c._copy() for c in schema.key_versions.columns if c.name not in ("facts", "facts_read_at")),
     )
     assert [c.name for c in key_versions_3.columns][-1] == "exchange_uid"
-    with engine.begin() as conn:
-        others = [t for name, t in schema.metadata.tables.items() if name != "key_versions"]
-        schema.metadata.create_all(conn, tables=others)
-        old.create_all(conn)
-        _version_meta.create_all(conn)
-        conn.execute(schema_version.insert().values(version=3, applied_at=NOW))
-        conn.execute(
-            key_versions_3.insert().values(
-                account_id="a", fingerprint="OLD1…aaa", first_used_at=NOW, last_used_at=NOW
-            )
-        )
-    warehouse = Warehouse.open(warehouse_url)
-    with warehouse.engine.connect() as conn:
-        assert current_version(conn) == LATEST_VERSION
+    tables = [*_today_but("key_versions", "market_lists", "rate_budgets"), key_versions_3]
+    warehouse = _migrated_from(warehouse_url, 3, tables, _old_key(key_versions_3))
     (version,) = warehouse.keys.versions("a")
     assert (version["fingerprint"], version["facts"], version["facts_read_at"]) == ("OLD1…aaa", None, None)
+    warehouse.close()
+
+
+def test_version_4_warehouse_gains_shared_market_lists_and_budgets(warehouse_url):
+    from exchange_sync.warehouse import schema
+
+    tables = _today_but("market_lists", "rate_budgets")
+    warehouse = _migrated_from(warehouse_url, 4, tables, _old_key(schema.key_versions))
+    assert warehouse.keys.versions("a")[0]["fingerprint"] == "OLD1…aaa"
+    assert warehouse.clients.market_list("binance", "") is None
+    warehouse.clients.store_market_list("binance", "", {"BTC/USDT": {"id": "BTCUSDT"}}, {}, {})
+    assert warehouse.clients.market_list("binance", "").markets == {"BTC/USDT": {"id": "BTCUSDT"}}
+    assert warehouse.clients.reserve("binance", "", 1.0) == 0
     warehouse.close()

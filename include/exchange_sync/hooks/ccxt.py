@@ -12,7 +12,7 @@ import itertools
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
@@ -29,8 +29,12 @@ from exchange_sync.hooks.credentials import (
     credentials_from_connection,
 )
 from exchange_sync.hooks.pacing import Pacer
+from exchange_sync.hooks.shared import share
 from exchange_sync.profiles import PROFILES
 from exchange_sync.redact import scrub_exception
+
+if TYPE_CHECKING:
+    from exchange_sync.warehouse.client_state import ClientState
 
 CLIENT_PACING_ENV = "EXCHANGE_SYNC_CLIENT_PACING"
 
@@ -157,11 +161,16 @@ def _account_for(conn_id: str, exchange: str) -> tuple[tuple[str, ...], str | No
 
 
 def build_client(
-    credentials: Credentials, options: dict[str, Any] | None = None, asynchronous: bool = False
+    credentials: Credentials,
+    options: dict[str, Any] | None = None,
+    asynchronous: bool = False,
+    shared: ClientState | None = None,
 ) -> Any:
     """The one place a ccxt client is built: the exchange's profile options (plus `options`),
     exact amounts, the base-URL override, a request log, checked answers and scrubbed errors.
-    `asynchronous` gives ccxt.async_support's class (for triggers)."""
+    `asynchronous` gives ccxt.async_support's class (for triggers). With `shared`, the client
+    takes its market list and request budget from the warehouse, with every other such client
+    of the exchange (hooks/shared.py: a backfill's chunks)."""
     # Heavy: imported only when a client is needed, never at DAG parse time.
     if asynchronous:
         import ccxt.async_support as ccxt
@@ -197,6 +206,8 @@ def build_client(
     )
     if not client_pacing_enabled():
         client.enableRateLimit = False
+    if shared is not None and not asynchronous:
+        share(client, credentials.exchange, credentials.base_url, shared)
     return client
 
 

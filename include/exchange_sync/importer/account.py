@@ -128,13 +128,14 @@ class AccountImporter:
         )
         return self.report
 
-    def candidate_symbols(self) -> list[str]:
+    def candidate_symbols(self, balance: dict[str, Any] | None = None) -> list[str]:
         """The symbols that can hold this account's trades (see discovery.py); [] where the
-        exchange answers for every symbol at once."""
+        exchange answers for every symbol at once. From `balance` where the caller has a fresh
+        one, else from a balance read now."""
         if not self.profile.needs_symbols:
             return []
         self.report.streams.setdefault(streams.TRADES, StreamReport())
-        return self._candidates(self._fetch_balance())
+        return self._candidates(balance if balance is not None else self._fetch_balance())
 
     def _import_streams(self, only: tuple[str, ...] | None, symbols: list[str] | None) -> None:
         wanted = [

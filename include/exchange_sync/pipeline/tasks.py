@@ -187,9 +187,12 @@ def backfill_chunk(chunk: dict[str, Any]) -> int:
 def plan_trade_chunks() -> list[dict[str, Any]]:
     from exchange_sync.recovery.backfill import plan_trade_chunks as plan
 
-    config = _account(get_current_context()["params"]["account"])
+    context = get_current_context()
+    config = _account(context["params"]["account"])
+    # The balance the first wave stored since the backfill began names the assets held.
+    started_at = context["ti"].xcom_pull(task_ids="plan_backfill", key="started_at")
     with _warehouse() as warehouse:
-        return plan(config, warehouse)
+        return plan(config, warehouse, datetime.fromisoformat(started_at) if started_at else None)
 
 
 # A second wave over no symbols (exchanges whose trades need none) is skipped, not failed.

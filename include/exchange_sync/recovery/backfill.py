@@ -18,6 +18,7 @@ from exchange_sync.notify.messages import (
     wrong_account_message,
 )
 from exchange_sync.profiles import get_profile
+from exchange_sync.redact import scrub_exception
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import Warehouse
 from exchange_sync.warehouse.incidents import RECOVERING, Incident
@@ -69,7 +70,24 @@ def plan_backfill(account: AccountConfig, incident: Incident, event: dict, wareh
         event["status"],
         incident.stale_since,
     )
+    prime_markets(account, warehouse)
     return {"started_at": started.isoformat(), "chunks": first_wave(account)}
+
+
+def prime_markets(account: AccountConfig, warehouse: Warehouse) -> None:
+    """The first wave's chunks start side by side: the market list is loaded (or found fresh)
+    here, once, so none of them downloads it. Only an optimisation: should it fail, the first
+    chunk that needs the list loads it (with its retries) and stores it for the others."""
+    try:
+        backfill_client(account, warehouse).load_markets()
+    except Exception as exc:
+        log.warning("%s: market list not loaded ahead of the backfill (%s)", account.id, scrub_exception(exc))
+
+
+def backfill_client(account: AccountConfig, warehouse: Warehouse) -> Any:
+    """A client of the backfill: the market list and request budget shared with its chunks."""
+    credentials = CcxtHook(account.conn_id).get_credentials(account.exchange)
+    return build_client(credentials, shared=warehouse.clients)
 
 
 def first_wave(account: AccountConfig) -> list[dict]:
@@ -98,22 +116,33 @@ def first_wave(account: AccountConfig) -> list[dict]:
 def backfill_stream(account: AccountConfig, chunk: dict, warehouse: Warehouse) -> int:
     """One bounded, resumable chunk: some streams (or a batch of symbols) from their cursors to now."""
     report = run_account_import(
-        account, warehouse, only=tuple(chunk["streams"]), symbols=chunk.get("symbols")
+        account, warehouse, only=tuple(chunk["streams"]), symbols=chunk.get("symbols"), shared=True
     )
     return report["rows"]
 
 
-def plan_trade_chunks(account: AccountConfig, warehouse: Warehouse) -> list[dict]:
+def plan_trade_chunks(
+    account: AccountConfig, warehouse: Warehouse, since: datetime | None = None
+) -> list[dict]:
     """The second wave: per-symbol streams in batches of symbols (none where every stream pages
-    without a symbol)."""
+    without a symbol). The balance the first wave stored after `since` (the backfill's start)
+    names the assets held; the balance is read again only where there is none."""
     profile = get_profile(account.exchange)
     per_symbol = [s for s in account.streams if s in profile.sources and profile.sources[s].paging.per_symbol]
     if not per_symbol:
         return []
-    client = build_client(CcxtHook(account.conn_id).get_credentials(account.exchange))
-    symbols = AccountImporter(account, client, warehouse, profile).candidate_symbols()
+    importer = AccountImporter(account, backfill_client(account, warehouse), warehouse, profile)
+    symbols = importer.candidate_symbols(_balance_since(account, warehouse, since))
     size = TRADE_SYMBOLS_PER_CHUNK
     return [{"streams": per_symbol, "symbols": symbols[i : i + size]} for i in range(0, len(symbols), size)]
+
+
+def _balance_since(account: AccountConfig, warehouse: Warehouse, since: datetime | None) -> dict | None:
+    """The account's latest stored balance, as ccxt's totals, if it was taken after `since`."""
+    snapshot = warehouse.latest_balances(account.id) if since is not None else {}
+    if not snapshot or min(row["taken_at"] for row in snapshot.values()) < since:
+        return None
+    return {"total": {asset: row["total"] for asset, row in snapshot.items()}}
 
 
 def coverage_gaps(account: AccountConfig, since: datetime, warehouse: Warehouse) -> list[str]:

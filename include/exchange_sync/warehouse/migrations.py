@@ -50,6 +50,7 @@ MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (2, "broken connections", _add_tables("accounts", "incidents", "notifications", "key_versions")),
     (3, "ledger", _add_tables("ledger")),
     (4, "key facts read while healthy", _add_columns("key_versions", "facts", "facts_read_at")),
+    (5, "market lists and request budgets shared by clients", _add_tables("market_lists", "rate_budgets")),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

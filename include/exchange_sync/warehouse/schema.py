@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, text
 
 from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime
 
@@ -188,4 +188,29 @@ key_versions = Table(
     # -- version 4: what the exchange says the key may do, read while it is healthy (key_audit.py)
     Column("facts", Text),  # JSON of diagnosis.facts.KeyFacts
     Column("facts_read_at", UTCDateTime),
+)
+
+# -- version 5: what the clients of one exchange share across task processes and workers -----------
+
+# The exchange's market list (public, the same for every account), loaded once and handed to later
+# clients (hooks/shared.py), so a backfill's chunks do not each download it.
+market_lists = Table(
+    "market_lists",
+    metadata,
+    Column("exchange", String(64), primary_key=True),
+    Column("base_url", String(256), primary_key=True),  # "" for the real exchange
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("markets", Text, nullable=False),  # JSON: ccxt's markets by symbol
+    Column("currencies", Text, nullable=False),  # JSON: ccxt's currencies by code
+    Column("helpers", Text, nullable=False),  # JSON: client.options the market list fills in
+)
+
+# One request budget per exchange (and base URL), shared by concurrent clients: the time (µs
+# since the epoch) from which the next request may go, reserved atomically per request.
+rate_budgets = Table(
+    "rate_budgets",
+    metadata,
+    Column("exchange", String(64), primary_key=True),
+    Column("base_url", String(256), primary_key=True),
+    Column("next_at_us", BigInteger, nullable=False),
 )

@@ -13,6 +13,7 @@ from exchange_sync import streams
 from exchange_sync.streams import Cursor
 from exchange_sync.warehouse import schema
 from exchange_sync.warehouse.accounts import Accounts
+from exchange_sync.warehouse.client_state import ClientState
 from exchange_sync.warehouse.engine import make_engine, warehouse_url
 from exchange_sync.warehouse.incidents import Incidents
 from exchange_sync.warehouse.key_history import KeyHistory
@@ -39,6 +40,7 @@ class Warehouse:
         self.incidents = Incidents(engine)
         self.outbox = Outbox(engine)
         self.keys = KeyHistory(engine)
+        self.clients = ClientState(engine)
 
     @classmethod
     def open(cls, url: str | URL | None = None) -> Warehouse:
