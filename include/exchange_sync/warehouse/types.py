@@ -13,7 +13,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 def canonical_decimal(value: Decimal | str) -> str:
     """'0.00123400' -> '0.001234', '1E+2' -> '100': one spelling per number, never an exponent."""
-    number = Decimal(value)
+    number = value if type(value) is Decimal else Decimal(value)
     if not number.is_finite():
         raise ValueError(f"amount {value!r} is not a finite number")
     text = format(number.normalize(), "f")

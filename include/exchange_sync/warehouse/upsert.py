@@ -9,7 +9,7 @@ from sqlalchemy import Table, and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from exchange_sync.warehouse.pg_copy import can_copy, copy_upsert
+from exchange_sync.warehouse.bulk import bulk_upsert, can_bulk
 
 
 def upsert(
@@ -18,8 +18,8 @@ def upsert(
     """Insert rows; on a primary-key clash update the columns the rows carry (or, with
     `keep_stored`, leave the stored row as it is)."""
     rows = list(rows)
-    if can_copy(conn, table, rows):
-        copy_upsert(conn, table, rows, keep_stored)
+    if can_bulk(conn, table, rows):  # a page: rendered once, no per-value SQLAlchemy processing
+        bulk_upsert(conn, table, rows, keep_stored)
         return
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[conn.dialect.name]
     statement = insert(table)

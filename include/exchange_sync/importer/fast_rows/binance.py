@@ -71,11 +71,16 @@ def trade_rows(
             return None
         if type(is_buyer) is not bool or type(is_maker) is not bool:
             return None
-        amounts = _decimals(_AMOUNTS(record))
+        amounts = _AMOUNTS(record)
         asset = record["commissionAsset"]
-        if amounts is None or type(asset) is not str or not asset:
+        if any(type(v) is not str for v in amounts) or type(asset) is not str or not asset:
             return None
-        price, amount, cost, fee = amounts
+        try:
+            price, amount, cost, fee = map(Decimal, amounts)
+        except InvalidOperation:  # not a number, or "" (ccxt reads that as missing)
+            return None
+        if not (price.is_finite() and amount.is_finite() and cost.is_finite() and fee.is_finite()):
+            return None
         code = fee_codes.get(asset)
         if code is None:
             code = fee_codes[asset] = client.safe_currency_code(asset)
@@ -98,14 +103,3 @@ def trade_rows(
         keyed.append(((ms, row["trade_id"]), row))
     keyed.sort(key=itemgetter(0))  # parse_trades sorts a page by (timestamp, id)
     return [row for _, row in keyed]
-
-
-def _decimals(values: tuple) -> tuple[Decimal, ...] | None:
-    """Exact amounts from the answer's decimal strings; None where one is anything else."""
-    try:
-        numbers = tuple(Decimal(v) for v in values if type(v) is str and v)
-    except InvalidOperation:
-        return None
-    if len(numbers) != len(values) or not all(n.is_finite() for n in numbers):
-        return None
-    return numbers

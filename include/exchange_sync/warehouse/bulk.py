@@ -1,0 +1,145 @@
+"""A page's upsert without SQLAlchemy's per-value processing: values rendered here, once, as the
+column types bind them (types.py: canonical decimals, UTC times), then handed to the driver.
+
+A 1,000-row page cost SQLAlchemy a dict and a bind-processor chain per row and value, under the
+GIL the importer's fetching shares (bench/import_vs_ccxt.py). Here:
+- PostgreSQL: COPY into a per-session staging table (text the server parses natively), then one
+  INSERT ... SELECT ... ON CONFLICT. The staging table is emptied after each use, inside the
+  caller's transaction: a rolled-back page leaves nothing staged.
+- SQLite: one executemany of the rendered tuples over a prepared INSERT ... ON CONFLICT (sqlite3
+  steps it in C).
+What is stored is what the statement path stores, value for value (tests/warehouse/test_bulk.py
+checks both backends), and the cursor still commits in the same transaction as its rows.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Integer, String, Table, Text
+from sqlalchemy.engine import Connection
+
+from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime, canonical_decimal
+
+# Below this many rows a plain statement is as quick (and COPY's extra round trips are not).
+BULK_FROM_ROWS = 64
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    text = str(value)
+    # COPY's text format: backslash, tab, newline and carriage return are escaped, nothing else.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+def _utc(value: Any) -> Any:
+    if value.tzinfo is None:  # as UTCDateTime refuses it
+        raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
+    return value.astimezone(UTC)
+
+
+def _copy_time(value: Any) -> str:
+    if value.tzinfo is None:  # as UTCDateTime refuses it
+        raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
+    return value.isoformat()  # with its offset: timestamptz stores the instant, whatever the zone
+
+
+def _sqlite_time(value: Any) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format, microseconds always written: times are compared
+    # as strings there, so one spelling per moment.
+    return _utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _render(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, ExactDecimal):
+        return canonical_decimal
+    if isinstance(column_type, UTCDateTime):
+        return _copy_time if dialect == "postgresql" else _sqlite_time
+    if isinstance(column_type, String | Text):
+        return _copy_text if dialect == "postgresql" else str
+    if isinstance(column_type, Integer):
+        return (lambda value: str(int(value))) if dialect == "postgresql" else int
+    return None
+
+
+@cache
+def _renderers(
+    table: Table, columns: tuple[str, ...], dialect: str
+) -> tuple[Callable[[Any], Any], ...] | None:
+    """How each column's values go to the driver (None: a type this module does not render)."""
+    found = tuple(_render(table.c[name].type, dialect) for name in columns)
+    return None if any(r is None for r in found) else found  # type: ignore[return-value]
+
+
+def can_bulk(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
+    return (
+        conn.dialect.name in ("postgresql", "sqlite")
+        and len(rows) >= BULK_FROM_ROWS
+        and _renderers(table, tuple(rows[0]), conn.dialect.name) is not None
+    )
+
+
+def bulk_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keep_stored: bool) -> None:
+    """Insert rows; on a primary-key clash update the columns they carry (or, with `keep_stored`,
+    leave the stored row). Every row carries the same columns."""
+    columns = tuple(rows[0])
+    renderers = _renderers(table, columns, conn.dialect.name)
+    assert renderers is not None  # can_bulk said so
+    names = ", ".join(f'"{name}"' for name in columns)
+    keys = [c.name for c in table.primary_key.columns]
+    updated = [name for name in columns if name not in keys]
+    target = ", ".join(f'"{key}"' for key in keys)
+    if updated and not keep_stored:
+        on_conflict = f"ON CONFLICT ({target}) DO UPDATE SET " + ", ".join(
+            f'"{name}" = excluded."{name}"' for name in updated
+        )
+    else:
+        on_conflict = f"ON CONFLICT ({target}) DO NOTHING"
+    pairs = tuple(zip(columns, renderers, strict=True))
+    if conn.dialect.name == "sqlite":
+        values = [
+            tuple(None if (value := row[name]) is None else render(value) for name, render in pairs)
+            for row in rows
+        ]
+        placeholders = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) {on_conflict}', values
+        )
+        return
+    _copy(conn, table, rows, names, pairs, on_conflict)
+
+
+def _copy(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    names: str,
+    pairs: tuple,
+    on_conflict: str,
+) -> None:
+    buffer = io.StringIO()
+    write = buffer.write
+    for row in rows:
+        write("\t".join("\\N" if (value := row[name]) is None else render(value) for name, render in pairs))
+        write("\n")
+    buffer.seek(0)
+    stage = f"es_stage_{table.name}"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" AS SELECT * FROM "{table.name}" WITH NO DATA'
+        )
+        cursor.copy_expert(f'COPY "{stage}" ({names}) FROM STDIN', buffer)
+    finally:
+        cursor.close()
+    # Through SQLAlchemy, so the statement is seen (and logged) like every other write.
+    insert = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
+    conn.exec_driver_sql(f'{insert}; TRUNCATE "{stage}"')
