@@ -24,13 +24,6 @@ STATUS_429 = pytest.mark.parametrize(
 
 
 @pytest.fixture
-def sim_account(make_sim_account, connect):
-    account = make_sim_account()
-    connect(f"conn_{account.id}", account.id)
-    return account
-
-
-@pytest.fixture
 def sqlite_warehouse(sqlite_url):
     """The waits are the client's business: one backend is enough."""
     from exchange_sync.warehouse import Warehouse

@@ -33,13 +33,6 @@ def requests_of(simulator, account_id: str, since: int) -> list[dict]:
     return [r for r in simulator.requests_since(since)["requests"] if r["account"] == account_id]
 
 
-@pytest.fixture
-def sim_account(make_sim_account, connect):
-    account = make_sim_account()
-    connect(f"conn_{account.id}", account.id)
-    return account
-
-
 @pytest.fixture(autouse=True)
 def no_leftover_faults(simulator):
     """A fault a test armed but did not fire must not hit the next test."""

@@ -11,8 +11,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from exchange_sync.hooks.ccxt import build_client
-from exchange_sync.hooks.credentials import Credentials
+from exchange_sync.hooks.ccxt import CcxtHook, build_client
 from exchange_sync.importer.account import AccountImporter
 from exchange_sync.importer.fast_rows import FastPath, RawAnswer
 from exchange_sync.importer.rows import ROWS
@@ -54,24 +53,17 @@ def checking(stream: str, fast: FastPath, pages: list[int]) -> FastPath:
     return FastPath(fast.parser, rows)
 
 
-def client_for(sim_account, exchange: str) -> Any:
-    key = sim_account.simulator.create_key(sim_account.id)
-    extra = {name: key[name] for name in ("passphrase", "uid") if key.get(name)}
-    return build_client(
-        Credentials(
-            exchange,
-            api_key=key["api_key"],
-            secret=key["secret"],
-            base_url=sim_account.simulator.exchange_url(exchange),
-            **extra,
-        )
-    )
+def client_for(sim_account, exchange: str, connect) -> Any:
+    """A client as the importer builds one, from the account's connection to a new simulator key."""
+    conn_id = f"conn_{sim_account.id}"
+    connect(conn_id, sim_account.id, exchange=exchange)
+    return build_client(CcxtHook(conn_id).get_credentials(exchange))
 
 
 @pytest.mark.parametrize(("exchange", "stream"), FAST)
 @pytest.mark.parametrize("seed", [5, 11, 23])
 def test_the_fast_path_gives_ccxts_rows_on_every_page_of_a_history(
-    make_sim_account, sqlite_url, exchange, stream, seed
+    make_sim_account, connect, sqlite_url, exchange, stream, seed
 ):
     from exchange_sync.warehouse import Warehouse
 
@@ -80,7 +72,7 @@ def test_the_fast_path_gives_ccxts_rows_on_every_page_of_a_history(
     profile = PROFILES[exchange]
     pages: list[int] = []
     checked = with_fast_path(profile, stream, checking(stream, profile.sources[stream].fast_rows, pages))
-    client = client_for(sim_account, exchange)
+    client = client_for(sim_account, exchange, connect)
     AccountImporter(account_config(sim_account.id, exchange), client, warehouse, checked).run()
 
     history = sim_account.history()
@@ -91,7 +83,7 @@ def test_the_fast_path_gives_ccxts_rows_on_every_page_of_a_history(
 
 @pytest.mark.parametrize(("exchange", "stream"), FAST)
 def test_an_import_takes_the_fast_path_and_stores_what_ccxts_parse_stores(
-    make_sim_account, warehouse_url, exchange, stream, monkeypatch, tmp_path
+    make_sim_account, connect, warehouse_url, exchange, stream, monkeypatch, tmp_path
 ):
     """Two imports of one account, with and without the fast path: the same rows in the warehouse,
     and the fast one never called ccxt's per-record parser."""
@@ -114,7 +106,7 @@ def test_an_import_takes_the_fast_path_and_stores_what_ccxts_parse_stores(
         warehouse = Warehouse.open(url)
         try:
             account = account_config(sim_account.id, exchange, streams=("balances", stream))
-            AccountImporter(account, client_for(sim_account, exchange), warehouse, chosen).run()
+            AccountImporter(account, client_for(sim_account, exchange, connect), warehouse, chosen).run()
             rows = warehouse.rows(trades, sim_account.id)
             stored[name] = exact(
                 sorted(({**r, "imported_at": None} for r in rows), key=lambda r: r["trade_id"])

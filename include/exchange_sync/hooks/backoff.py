@@ -12,7 +12,6 @@ the import fails as before and the diagnosis says rate-limited.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -71,7 +70,3 @@ def log_wait(exchange: str, path: str, status: int | None, wait: float, attempt:
         wait,
         attempt + 1,
     )
-
-
-def sleep(seconds: float) -> None:
-    time.sleep(seconds)

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import itertools
 import os
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,6 @@ from urllib.parse import urlsplit
 from airflow.sdk import BaseHook
 
 from exchange_sync.airflow_connections import find_connection
-from exchange_sync.hooks import backoff
 from exchange_sync.hooks.answers import AnswerShape, check_answer, states_error
 from exchange_sync.hooks.backoff import RateLimitBackoff, log_wait
 from exchange_sync.hooks.credentials import (
@@ -344,7 +344,7 @@ def _backing_off(client: Any, original_fetch2: Any, asynchronous: bool) -> Any:
                 wait = delay(attempt, waited)
                 if wait is None:
                     raise
-            backoff.sleep(wait)
+            time.sleep(wait)
             waited += wait
 
     return fetch2

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, String, Table, Text
 from sqlalchemy.engine import Connection
 
-from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime, canonical_decimal
+from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime, as_utc, canonical_decimal
 
 # Below this many rows a plain statement is as quick (and COPY's extra round trips are not).
 BULK_FROM_ROWS = 64
@@ -39,22 +38,14 @@ def _copy_text(value: Any) -> str:
     return text
 
 
-def _utc(value: Any) -> Any:
-    if value.tzinfo is None:  # as UTCDateTime refuses it
-        raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
-    return value.astimezone(UTC)
-
-
 def _copy_time(value: Any) -> str:
-    if value.tzinfo is None:  # as UTCDateTime refuses it
-        raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
-    return value.isoformat()  # with its offset: timestamptz stores the instant, whatever the zone
+    return as_utc(value).isoformat()
 
 
 def _sqlite_time(value: Any) -> str:
     # SQLAlchemy's SQLite DATETIME storage format, microseconds always written: times are compared
     # as strings there, so one spelling per moment.
-    return _utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _render(column_type: Any, dialect: str) -> Callable[[Any], Any] | None:

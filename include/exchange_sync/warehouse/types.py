@@ -20,6 +20,13 @@ def canonical_decimal(value: Decimal | str) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def as_utc(value: datetime) -> datetime:
+    """The moment in UTC; a naive datetime is refused, its zone unknown."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
+    return value.astimezone(UTC)
+
+
 class ExactDecimal(TypeDecorator):
     """NUMERIC on PostgreSQL; a canonical decimal string on SQLite, which has no exact type.
 
@@ -54,9 +61,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: the warehouse stores UTC times only")
-        value = value.astimezone(UTC)
+        value = as_utc(value)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
