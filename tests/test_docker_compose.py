@@ -19,337 +19,43 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-COMPOSE_FILE = REPO / "docker-compose.yaml"
-DOCKERFILE = REPO / "Dockerfile"
-DOCKERIGNORE = REPO / ".dockerignore"
-ENV_EXAMPLE = REPO / ".env.example"
-BIN = Path(sys.executable).parent
-
-# Services that run Airflow from the project image, and the Airflow command each component runs.
-AIRFLOW_SERVICES = {
-    "airflow-apiserver",
-    "airflow-scheduler",
-    "airflow-dag-processor",
-    "airflow-worker",
-    "airflow-triggerer",
-    "airflow-init",
-    "airflow-cli",
-    "flower",
-}
-COMPONENT_COMMANDS = {
-    "airflow-apiserver": ("airflow", "api-server"),
-    "airflow-scheduler": ("airflow", "scheduler"),
-    "airflow-dag-processor": ("airflow", "dag-processor"),
-    "airflow-worker": ("airflow", "celery", "worker"),
-    "airflow-triggerer": ("airflow", "triggerer"),
-    "flower": ("airflow", "celery", "flower"),
-}
-HEALTHCHECKED = {"postgres", "redis", "simulator", *COMPONENT_COMMANDS}
-# Environment variables a service may add to (never change in) x-airflow-common's environment.
-ENV_ADDITIONS = {
-    "airflow-worker": {"DUMB_INIT_SETSID"},
-    "airflow-init": {"_AIRFLOW_DB_MIGRATE", "_AIRFLOW_WWW_USER_USERNAME", "_AIRFLOW_WWW_USER_PASSWORD"},
-    "airflow-cli": {"CONNECTION_CHECK_MAX_COUNT"},
-}
-DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-
-
-# --- reading the files ---------------------------------------------------------------------------
-
-
-@cache
-def compose_raw() -> dict[str, Any]:
-    """The compose file as YAML (anchors and `<<` merges resolved), before variable interpolation."""
-    return yaml.safe_load(COMPOSE_FILE.read_text())
-
-
-def services() -> dict[str, dict[str, Any]]:
-    return compose_raw()["services"]
-
-
-@cache
-def env_example() -> dict[str, str]:
-    values = {}
-    for line in ENV_EXAMPLE.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, sep, value = line.partition("=")
-            assert sep, f".env.example: not KEY=value: {line!r}"
-            values[key.strip()] = value.strip()
-    return values
-
-
-@cache
-def env_example_generators() -> dict[str, list[str]]:
-    """VAR -> the `python3 -c "..."` command .env.example's comment above VAR= says generates it."""
-    generators, pending = {}, None
-    for line in ENV_EXAMPLE.read_text().splitlines():
-        text = line.strip()
-        if text.startswith("#"):
-            comment = text.lstrip("#").strip()
-            if pending is None and comment.startswith("python3 -c "):
-                pending = shlex.split(comment)
-        elif "=" in text:
-            if pending:
-                generators[text.partition("=")[0].strip()] = pending
-            pending = None
-        else:
-            pending = None
-    return generators
-
-
-def generate(var: str) -> str:
-    """Run the one-liner .env.example documents for var (with this interpreter as python3)."""
-    argv = env_example_generators()[var]
-    assert argv[0] == "python3", argv
-    result = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, f"generator for {var} failed: {result.stderr}"
-    return result.stdout.strip()
-
-
-@cache
-def filled_env() -> dict[str, str]:
-    """What a user's .env holds after following .env.example: its values plus generated secrets."""
-    env = dict(env_example())
-    env["FERNET_KEY"] = generate("FERNET_KEY")
-    env["JWT_SECRET"] = generate("JWT_SECRET")
-    env["_AIRFLOW_WWW_USER_PASSWORD"] = "correct horse battery staple"
-    return env
-
-
-# --- compose variable interpolation ----------------------------------------------------------------
-
-_REFERENCE = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+from tests.fixtures.compose import (
+    AIRFLOW_SERVICES,
+    BIN,
+    COMPONENT_COMMANDS,
+    COMPOSE_FILE,
+    DEPENDS_ON_CONDITIONS,
+    ENV_ADDITIONS,
+    HEALTHCHECKED,
+    REPO,
+    MissingVariable,
+    all_commands,
+    common_env,
+    compose,
+    compose_raw,
+    env_example,
+    environment,
+    filled_env,
+    generate,
+    heredoc,
+    init_script,
+    references,
+    resolve,
+    run_python,
+    service_commands,
+    services,
+    uses_project_image,
+    walk_strings,
 )
 
-
-class MissingVariable(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class Reference:
-    name: str
-    op: str | None  # None, "-", ":-", "?", ":?", "+", ":+"
-    arg: str
-
-
-def references(text: str) -> list[Reference]:
-    found = []
-    for m in _REFERENCE.finditer(text):
-        if m.group("escaped"):
-            continue
-        name = m.group("name") or m.group("bare")
-        found.append(Reference(name, m.group("op"), m.group("arg") or ""))
-    return found
-
-
-def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """docker compose's substitution: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, $$ -> $."""
-
-    def substitute(m: re.Match[str]) -> str:
-        if m.group("escaped"):
-            return "$"
-        name = m.group("name") or m.group("bare")
-        op, arg, value = m.group("op"), m.group("arg") or "", env.get(name)
-        unset = value is None or (op is not None and op.startswith(":") and value == "")
-        if op in ("-", ":-"):
-            return arg if unset else value
-        if op in ("?", ":?"):
-            if unset:
-                raise MissingVariable(f"{name}: {arg}")
-            return value
-        if op in ("+", ":+"):
-            return "" if unset else arg
-        return value or ""
-
-    return _REFERENCE.sub(substitute, text)
-
-
-def walk_strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from walk_strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk_strings(value)
-
-
-def resolve(node: Any, env: Mapping[str, str]) -> Any:
-    if isinstance(node, str):
-        return interpolate(node, env)
-    if isinstance(node, dict):
-        return {key: resolve(value, env) for key, value in node.items()}
-    if isinstance(node, list):
-        return [resolve(value, env) for value in node]
-    return node
-
-
-@cache
-def compose() -> dict[str, Any]:
-    """The compose file as `docker compose config` would see it with a .env made from .env.example."""
-    return resolve(compose_raw(), filled_env())
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.partition("=")[::2] for item in env)
-    return {key: "" if value is None else str(value) for key, value in env.items()}
-
-
-def common_env() -> dict[str, str]:
-    return environment(compose()["x-airflow-common"])
-
-
-# --- commands in the compose file ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Command:
-    where: str
-    argv: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"{self.where}: {shlex.join(self.argv)}"
-
-
-_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(?P<word>\w+)\1")
-_PREFIX_WORDS = {"if", "then", "else", "elif", "do", "while", "until", "!", "exec", "time", "command", "{"}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-
-
-def heredoc(script: str, word: str) -> str:
-    """The body of the here-document `<<'word'` in script."""
-    match = re.search(rf"<<-?\s*'?{word}'?\n(?P<body>.*?)^{word}$", script, re.S | re.M)
-    assert match, f"no here-document {word} in the script"
-    return match.group("body")
-
-
-def shell_commands(script: str, where: str) -> list[Command]:
-    """The simple commands a bash script runs, in order (here-document bodies are data, not commands)."""
-    commands: list[Command] = []
-    pending, heredoc_end = "", None
-    for line in script.splitlines():
-        if heredoc_end is not None:
-            if line.strip() == heredoc_end:
-                heredoc_end = None
-            continue
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        line, pending = pending + line, ""
-        if match := _HEREDOC.search(line):
-            heredoc_end = match.group("word")
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        words: list[str] = []
-        for token in [*lexer, ";"]:
-            if token and set(token) <= set(";&|()<>"):
-                commands.extend(argv_commands(words, where))
-                words = []
-            else:
-                words.append(token)
-    return commands
-
-
-def argv_commands(argv: list[str] | tuple[str, ...], where: str) -> list[Command]:
-    """What running argv directly (not through the image's entrypoint) runs."""
-    argv = list(argv)
-    while argv and (argv[0] in _PREFIX_WORDS or _ASSIGNMENT.match(argv[0])):
-        argv = argv[1:]
-    if not argv:
-        return []
-    if argv[0] == "/entrypoint":
-        return entrypoint_commands(argv[1:], where)
-    if argv[0] in ("bash", "/bin/bash", "sh", "/bin/sh"):
-        return bash_commands(argv[1:], where)
-    return [Command(where, tuple(argv))]
-
-
-def bash_commands(args: list[str], where: str) -> list[Command]:
-    if len(args) >= 2 and args[0] == "-c":
-        return shell_commands(args[1], where)
-    return []  # an interactive shell
-
-
-def entrypoint_commands(argv: list[str], where: str) -> list[Command]:
-    """The official image's /entrypoint: `bash ...` and `python ...` run as given, anything else is
-    `airflow ...` (with or without the leading `airflow`)."""
-    if not argv:
-        return []
-    if argv[0] == "bash":
-        return bash_commands(argv[1:], where)
-    if argv[0] == "python":
-        return [Command(where, tuple(argv))]
-    if argv[0] == "airflow":
-        argv = argv[1:]
-    return [Command(where, ("airflow", *argv))]
-
-
-def service_commands(name: str) -> list[Command]:
-    """Every command the service runs: its command (through its entrypoint) and its healthcheck."""
-    service = compose()["services"][name]
-    found: list[Command] = []
-    command = service.get("command")
-    if command is not None:
-        argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
-        entrypoint = service.get("entrypoint")
-        if entrypoint is not None:
-            head = shlex.split(entrypoint) if isinstance(entrypoint, str) else list(entrypoint)
-            found += argv_commands([*head, *argv], f"{name} command")
-        elif uses_project_image(name):
-            found += entrypoint_commands(argv, f"{name} command")
-        else:
-            found += argv_commands(argv, f"{name} command")
-    test = (service.get("healthcheck") or {}).get("test")
-    if isinstance(test, str):
-        found += shell_commands(test, f"{name} healthcheck")
-    elif test and test[0] == "CMD-SHELL":
-        found += shell_commands(test[1], f"{name} healthcheck")
-    elif test and test[0] == "CMD":
-        found += argv_commands(test[1:], f"{name} healthcheck")
-    return found
-
-
-def all_commands(program: str) -> list[Command]:
-    return [c for name in compose()["services"] for c in service_commands(name) if c.argv[0] == program]
-
-
-def uses_project_image(name: str) -> bool:
-    return compose()["services"][name].get("image") == compose()["x-airflow-common"]["image"]
-
-
-def init_script() -> str:
-    command = compose()["services"]["airflow-init"]["command"]
-    assert command[0] == "-c", "airflow-init runs a bash script: entrypoint /bin/bash, command [-c, script]"
-    return command[1]
-
-
-def run_python(code: str, env: Mapping[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+DOCKERFILE = REPO / "Dockerfile"
+DOCKERIGNORE = REPO / ".dockerignore"
 
 
 # --- Dockerfile ------------------------------------------------------------------------------------

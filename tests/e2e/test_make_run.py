@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 from pathlib import Path
 
 import pytest
@@ -24,19 +23,13 @@ from exchange_sync.airflow_api import AirflowAPI
 from exchange_sync.sim_client import SimulatorClient
 from exchange_sync.warehouse import Warehouse
 from tests.conftest import REPO
+from tests.e2e.runs import free_port, revoke_then_rotate_through_the_rest_api, wait_for_successful_run
 from tests.fixtures.ground_truth import assert_warehouse_matches
 
 pytestmark = pytest.mark.e2e
 # The demo registry's accounts, by exchange (dags/accounts.yaml).
 DEMO = {"binance": ("alice", "bob", "carol"), "kraken": ("dave",), "coinbase": ("erin",), "okx": ("frank",)}
 DEMO_ACCOUNTS = tuple(a for accounts in DEMO.values() for a in accounts)
-FIRST_RUN_DEADLINE = 120  # seconds from "DAG unpaused" to a successful first run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MakeRun:
@@ -82,25 +75,6 @@ class MakeRun:
         self.proc.wait(timeout=90)
 
 
-def wait_for_successful_run(api: AirflowAPI, dag_id: str, seconds: float = FIRST_RUN_DEADLINE) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"]
-        except urllib.error.HTTPError as exc:  # SQLite-backed Airflow answers 500 now and then
-            if exc.code < 500:
-                raise
-            time.sleep(2)
-            continue
-        if any(r["state"] == "failed" for r in runs):
-            raise AssertionError(f"a run failed: {runs}")
-        done = [r for r in runs if r["state"] == "success"]
-        if done:
-            return done[0]
-        time.sleep(2)
-    raise AssertionError(f"no successful run of {dag_id} within {seconds} s")
-
-
 def assert_task_logs_say_what_was_fetched(api: AirflowAPI, run: dict) -> None:
     base = f"/api/v2/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}/taskInstances"
     mapped = api.get(f"{base}/account.import_account/listMapped")["task_instances"]
@@ -118,94 +92,16 @@ def listening(port: str) -> bool:
         return s.connect_ex(("127.0.0.1", int(port))) == 0
 
 
+def sqlite_warehouse(home: Path) -> Warehouse:
+    return Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+
+
 def row_counts(home: Path, account: str) -> dict[str, int]:
-    warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
+    warehouse = sqlite_warehouse(home)
     try:
         return warehouse.row_counts(account)
     finally:
         warehouse.close()
-
-
-def wait_until(what: str, check, timeout: float = 180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except urllib.error.HTTPError as exc:  # SQLite-backed Airflow answers 500 now and then
-            if exc.code < 500:
-                raise
-            result = None
-        if result:
-            return result
-        time.sleep(2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def revoke_then_rotate_through_the_rest_api(
-    api: AirflowAPI, simulator: SimulatorClient, home: Path, account: str = "alice", save_key=None
-) -> float:
-    """The real triggerer: the account's key is revoked, the recovery run's sensor defers, a new
-    key is PATCHed into the connection through Airflow's REST API (or `save_key(key)` saves it,
-    e.g. on the Connections page), and the gap is backfilled. Returns the seconds from the saved
-    key until the waiting sensor had it."""
-    conn_path = f"/api/v2/connections/exchange_sync_binance_{account}"
-    connection = api.get(conn_path)
-    simulator.key_action(connection["login"], "revoke")
-    simulator.add_activity(account, trades=6, deposits=1)
-    inbox_before = len(simulator.notifications())
-    api.post("/api/v2/dags/exchange_sync_binance/dagRuns", {"logical_date": None})
-
-    def recovery_deferred():
-        runs = api.get("/api/v2/dags/exchange_sync_binance_recovery/dagRuns")["dag_runs"]
-        for run in runs:
-            tis = api.get(
-                f"/api/v2/dags/exchange_sync_binance_recovery/dagRuns/{run['dag_run_id']}/taskInstances"
-            )
-            if any(
-                t["task_id"] == "wait_for_new_keys" and t["state"] == "deferred"
-                for t in tis["task_instances"]
-            ):
-                return run
-        return None
-
-    run = wait_until("the recovery run's sensor to defer", recovery_deferred)
-    inbox = simulator.notifications()[inbox_before:]
-    assert len(inbox) == 1 and "deleted or revoked" in inbox[0]["title"]
-
-    key = simulator.create_key(account)
-    saved = time.monotonic()
-    if save_key is not None:
-        save_key(key)
-    else:
-        api.patch(
-            conn_path,
-            {
-                **{k: connection[k] for k in ("connection_id", "conn_type", "extra")},
-                "login": key["api_key"],
-                "password": key["secret"],
-            },
-        )
-    run_path = f"/api/v2/dags/exchange_sync_binance_recovery/dagRuns/{run['dag_run_id']}"
-
-    def sensor_done() -> bool:
-        tis = api.get(f"{run_path}/taskInstances")["task_instances"]
-        return any(t["task_id"] == "wait_for_new_keys" and t["state"] == "success" for t in tis)
-
-    wait_until("the sensor to see the new key", sensor_done, timeout=120)
-    took = time.monotonic() - saved
-    done = wait_until(
-        "the recovery run to finish",
-        lambda: api.get(run_path)["state"] in ("success", "failed") and api.get(run_path),
-    )
-    assert done["state"] == "success"
-    assert "Recovered" in simulator.notifications()[-1]["title"]
-    warehouse = Warehouse.open(f"sqlite:///{home / 'exchange_sync.db'}")
-    try:
-        assert_warehouse_matches(warehouse, account, simulator.history(account))
-        assert warehouse.incidents.open_for(account) is None
-    finally:
-        warehouse.close()
-    return took
 
 
 def fix_it_on_the_page(base_url: str, password: str, account: str, key: dict) -> None:
@@ -287,14 +183,14 @@ def test_make_run_from_scratch_then_again(tmp_path):
         assert sorted(c for c in encrypted if c[0] != "exchange_sync_apprise") == sorted(demo_connections)
 
         the_board_shows_every_demo_account_healthy(banner["url"], banner["password"])
-        revoke_then_rotate_through_the_rest_api(api, simulator, home)
+        revoke_then_rotate_through_the_rest_api(api, simulator, lambda: sqlite_warehouse(home))
         rows_after_first["alice"] = row_counts(home, "alice")
         # The same through the Connections page: the waiting recovery notices the saved key at
         # once (the demo's key_poll_seconds is 60), backfills and closes the incident.
         took = revoke_then_rotate_through_the_rest_api(
             api,
             simulator,
-            home,
+            lambda: sqlite_warehouse(home),
             "bob",
             lambda key: fix_it_on_the_page(banner["url"], banner["password"], "bob", key),
         )
