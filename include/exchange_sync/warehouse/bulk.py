@@ -4,8 +4,8 @@ column types bind them (types.py: canonical decimals, UTC times), then handed to
 A 1,000-row page cost SQLAlchemy a dict and a bind-processor chain per row and value, under the
 GIL the importer's fetching shares (bench/import_vs_ccxt.py). Here:
 - PostgreSQL: COPY into a per-session staging table (text the server parses natively), then one
-  INSERT ... SELECT ... ON CONFLICT. The staging table is emptied after each use, inside the
-  caller's transaction: a rolled-back page leaves nothing staged.
+  INSERT ... SELECT ... ON CONFLICT. The staging table (ON COMMIT DELETE ROWS) is emptied by the
+  caller's commit; a rolled-back page leaves nothing staged.
 - SQLite: one executemany of the rendered tuples over a prepared INSERT ... ON CONFLICT (sqlite3
   steps it in C).
 What is stored is what the statement path stores, value for value (tests/warehouse/test_bulk.py
@@ -124,13 +124,17 @@ def _copy(
     stage = f"es_stage_{table.name}"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
-        cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" AS SELECT * FROM "{table.name}" WITH NO DATA'
+        # One round trip: the staging table is made once per session (a no-op afterwards) and
+        # emptied by the server at each commit (ON COMMIT DELETE ROWS truncates in place; a
+        # TRUNCATE per page rewrote the table's file each time); a rolled-back page's rows are
+        # gone with its transaction. CREATE TABLE AS copies no constraints: a page carrying only
+        # some columns stages fine.
+        cursor.copy_expert(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+            f'SELECT * FROM "{table.name}" WITH NO DATA; COPY "{stage}" ({names}) FROM STDIN',
+            buffer,
         )
-        cursor.copy_expert(f'COPY "{stage}" ({names}) FROM STDIN', buffer)
     finally:
         cursor.close()
     # Through SQLAlchemy, so the statement is seen (and logged) like every other write.
-    insert = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
-    conn.exec_driver_sql(f'{insert}; TRUNCATE "{stage}"')
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}')
