@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,25 @@ def _copy_text(value: Any) -> str:
 
 
 def _copy_time(value: Any) -> str:
-    return as_utc(value).isoformat()
+    return value.isoformat() if value.tzinfo is UTC else as_utc(value).isoformat()
+
+
+def _copy_column(render: Callable[[Any], str], values: list) -> list[str]:
+    """One column of a page in COPY's text format (NULL is \\N)."""
+    if render is not _copy_text:
+        return ["\\N" if value is None else render(value) for value in values]
+    texts = ["\\N" if value is None else value if type(value) is str else str(value) for value in values]
+    # Escapes are rare: look for them once in the whole column (each NULL marker is one backslash).
+    blob = "".join(texts)
+    if "\t" in blob or "\n" in blob or "\r" in blob or blob.count("\\") != values.count(None):
+        return ["\\N" if value is None else _copy_text(value) for value in values]
+    return texts
+
+
+def _copy_lines(rows: Sequence[Mapping[str, Any]], pairs: tuple) -> str:
+    """The page in COPY's text format, rendered column by column (no per-value generator step)."""
+    columns = [_copy_column(render, [row[name] for row in rows]) for name, render in pairs]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def _sqlite_time(value: Any) -> str:
@@ -115,12 +134,7 @@ def _copy(
     pairs: tuple,
     on_conflict: str,
 ) -> None:
-    buffer = io.StringIO()
-    write = buffer.write
-    for row in rows:
-        write("\t".join("\\N" if (value := row[name]) is None else render(value) for name, render in pairs))
-        write("\n")
-    buffer.seek(0)
+    buffer = io.StringIO(_copy_lines(rows, pairs))
     stage = f"es_stage_{table.name}"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
