@@ -4,8 +4,8 @@ column types bind them (types.py: canonical decimals, UTC times), then handed to
 A 1,000-row page cost SQLAlchemy a dict and a bind-processor chain per row and value, under the
 GIL the importer's fetching shares (bench/import_vs_ccxt.py). Here:
 - PostgreSQL: COPY into a per-session staging table (text the server parses natively), then one
-  INSERT ... SELECT ... ON CONFLICT. The staging table is emptied after each use, inside the
-  caller's transaction: a rolled-back page leaves nothing staged.
+  INSERT ... SELECT ... ON CONFLICT. The staging table (ON COMMIT DELETE ROWS) is emptied by the
+  caller's commit; a rolled-back page leaves nothing staged.
 - SQLite: one executemany of the rendered tuples over a prepared INSERT ... ON CONFLICT (sqlite3
   steps it in C).
 What is stored is what the statement path stores, value for value (tests/warehouse/test_bulk.py
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,25 @@ def _copy_text(value: Any) -> str:
 
 
 def _copy_time(value: Any) -> str:
-    return as_utc(value).isoformat()
+    return value.isoformat() if value.tzinfo is UTC else as_utc(value).isoformat()
+
+
+def _copy_column(render: Callable[[Any], str], values: list) -> list[str]:
+    """One column of a page in COPY's text format (NULL is \\N)."""
+    if render is not _copy_text:
+        return ["\\N" if value is None else render(value) for value in values]
+    texts = ["\\N" if value is None else value if type(value) is str else str(value) for value in values]
+    # Escapes are rare: look for them once in the whole column (each NULL marker is one backslash).
+    blob = "".join(texts)
+    if "\t" in blob or "\n" in blob or "\r" in blob or blob.count("\\") != values.count(None):
+        return ["\\N" if value is None else _copy_text(value) for value in values]
+    return texts
+
+
+def _copy_lines(rows: Sequence[Mapping[str, Any]], pairs: tuple) -> str:
+    """The page in COPY's text format, rendered column by column (no per-value generator step)."""
+    columns = [_copy_column(render, [row[name] for row in rows]) for name, render in pairs]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def _sqlite_time(value: Any) -> str:
@@ -115,22 +134,21 @@ def _copy(
     pairs: tuple,
     on_conflict: str,
 ) -> None:
-    buffer = io.StringIO()
-    write = buffer.write
-    for row in rows:
-        write("\t".join("\\N" if (value := row[name]) is None else render(value) for name, render in pairs))
-        write("\n")
-    buffer.seek(0)
+    buffer = io.StringIO(_copy_lines(rows, pairs))
     stage = f"es_stage_{table.name}"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
-        cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" AS SELECT * FROM "{table.name}" WITH NO DATA'
+        # One round trip: the staging table is made once per session (a no-op afterwards) and
+        # emptied by the server at each commit (ON COMMIT DELETE ROWS truncates in place; a
+        # TRUNCATE per page rewrote the table's file each time); a rolled-back page's rows are
+        # gone with its transaction. CREATE TABLE AS copies no constraints: a page carrying only
+        # some columns stages fine.
+        cursor.copy_expert(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+            f'SELECT * FROM "{table.name}" WITH NO DATA; COPY "{stage}" ({names}) FROM STDIN',
+            buffer,
         )
-        cursor.copy_expert(f'COPY "{stage}" ({names}) FROM STDIN', buffer)
     finally:
         cursor.close()
     # Through SQLAlchemy, so the statement is seen (and logged) like every other write.
-    insert = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
-    conn.exec_driver_sql(f'{insert}; TRUNCATE "{stage}"')
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}')
