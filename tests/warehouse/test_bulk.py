@@ -51,10 +51,13 @@ def stored(warehouse: Warehouse, table=trades) -> list:
     return [typed, raw]
 
 
+PAGE_FROM_ROWS = bulk.BULK_FROM_ROWS
+
+
 def write_both_ways(url, monkeypatch, write) -> tuple[dict, dict]:
     """`write(warehouse)` once rendered in bulk and once through the statement path."""
     results = []
-    for bulk_from in (bulk.BULK_FROM_ROWS, 10**9):
+    for bulk_from in (PAGE_FROM_ROWS, 10**9):  # not bulk.BULK_FROM_ROWS: an earlier call patched it
         monkeypatch.setattr(bulk, "BULK_FROM_ROWS", bulk_from)
         warehouse = Warehouse.open(url)
         try:
@@ -114,6 +117,18 @@ def test_keep_stored_leaves_stored_rows_and_staging_is_empty_between_upserts(war
     assert by_bulk == by_statement
     amounts = {r["transfer_id"]: r["amount"] for r in by_bulk["transfers"][0]}
     assert len(amounts) == 180 and amounts["60"] == Decimal("1") and amounts["170"] == Decimal("2")
+
+    def write_twice_updating(warehouse):
+        # Both upserts update: with the first page still staged, the second's merge would meet
+        # rows 50-99 twice ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+        with warehouse.engine.begin() as conn:
+            upsert(conn, transfers, [transfer(i, "1") for i in range(100)])
+            upsert(conn, transfers, [transfer(i, "3") for i in range(50, 180)])
+
+    by_bulk, by_statement = write_both_ways(warehouse_url, monkeypatch, write_twice_updating)
+    assert by_bulk == by_statement
+    amounts = {r["transfer_id"]: r["amount"] for r in by_bulk["transfers"][0]}
+    assert amounts["10"] == Decimal("1") and amounts["60"] == Decimal("3") and amounts["170"] == Decimal("3")
 
 
 def test_a_failed_page_leaves_nothing_and_the_next_page_goes_in(warehouse_url):

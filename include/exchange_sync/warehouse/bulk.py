@@ -4,8 +4,8 @@ column types bind them (types.py: canonical decimals, UTC times), then handed to
 A 1,000-row page cost SQLAlchemy a dict and a bind-processor chain per row and value, under the
 GIL the importer's fetching shares (bench/import_vs_ccxt.py). Here:
 - PostgreSQL: COPY into a per-session staging table (text the server parses natively), then one
-  INSERT ... SELECT ... ON CONFLICT. The staging table (ON COMMIT DELETE ROWS) is emptied by the
-  caller's commit; a rolled-back page leaves nothing staged.
+  INSERT ... SELECT ... ON CONFLICT, and the staging table emptied in the same round trip (and
+  by the caller's commit: ON COMMIT DELETE ROWS); a rolled-back page leaves nothing staged.
 - SQLite: one executemany of the rendered tuples over a prepared INSERT ... ON CONFLICT (sqlite3
   steps it in C).
 What is stored is what the statement path stores, value for value (tests/warehouse/test_bulk.py
@@ -138,11 +138,10 @@ def _copy(
     stage = f"es_stage_{table.name}"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        # One round trip: the staging table is made once per session (a no-op afterwards) and
-        # emptied by the server at each commit (ON COMMIT DELETE ROWS truncates in place; a
-        # TRUNCATE per page rewrote the table's file each time); a rolled-back page's rows are
-        # gone with its transaction. CREATE TABLE AS copies no constraints: a page carrying only
-        # some columns stages fine.
+        # One round trip: the staging table is made once per session (a no-op afterwards). A
+        # TRUNCATE per page rewrote the table's file each time; the DELETE after the merge and
+        # ON COMMIT DELETE ROWS do not, and a rolled-back page's rows go with its transaction.
+        # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
         cursor.copy_expert(
             f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
             f'SELECT * FROM "{table.name}" WITH NO DATA; COPY "{stage}" ({names}) FROM STDIN',
@@ -151,4 +150,7 @@ def _copy(
     finally:
         cursor.close()
     # Through SQLAlchemy, so the statement is seen (and logged) like every other write.
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}')
+    # Emptied here too, not only at commit: a second page of the table in the same transaction
+    # (a ledger page's derived transfers) must not merge this page's rows again.
+    insert = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
+    conn.exec_driver_sql(f'{insert}; DELETE FROM "{stage}"')
