@@ -46,19 +46,19 @@ def ip_weight(costs: dict, exchange: str, path: str) -> int:
 
 @pytest.mark.parametrize("exchange", PER_IP)
 def test_two_concurrent_imports_share_one_budget(
-    make_sim_account, connect, sqlite_url, simulator, limited, exchange
+    make_sim_account, connect, warehouse_url, simulator, limited, exchange
 ):
     from exchange_sync.warehouse import Warehouse
 
     accounts = [make_sim_account(exchange, **SPEC) for _ in range(2)]
     for account in accounts:
         connect(f"conn_{account.id}", account.id, exchange=exchange)
-    Warehouse.open(sqlite_url).close()  # migrated once, as the deployment does before the workers
+    Warehouse.open(warehouse_url).close()  # migrated once, as the deployment does before the workers
     errors: list[BaseException] = []
 
     def import_one(account_id: str) -> None:
         try:
-            with Warehouse.open(sqlite_url) as warehouse:  # each worker its own engine and client
+            with Warehouse.open(warehouse_url) as warehouse:  # each worker its own engine and client
                 run_account_import(
                     account_config(account_id, exchange, history_start=HISTORY_START), warehouse
                 )
@@ -77,7 +77,7 @@ def test_two_concurrent_imports_share_one_budget(
 
     made = simulator.requests_since(seq)["requests"]
     assert [r for r in made if r["status"] in (418, 429)] == []
-    with Warehouse.open(sqlite_url) as warehouse:
+    with Warehouse.open(warehouse_url) as warehouse:
         for account in accounts:
             assert_warehouse_matches(warehouse, account.id, account.history())
     # Both ran at once: each one's requests fall between the other's first and last.
