@@ -41,7 +41,8 @@ lint: install
 ## a Kraken import's requests and wall time against what Kraken's page sizes and call counter allow;
 ## every exchange's first import against the fewest requests its page sizes allow; peak memory of
 ## 10k, 100k and 1M-trade imports (flat in history size); a recovery's backfill of a 30-day gap
-## against the least weight Binance allows and its time at 6,000/min.
+## against the least weight Binance allows and its time at 6,000/min; concurrent imports of one
+## exchange's accounts against the time their weight takes at the shared per-IP budget.
 bench: install
 	$(BIN)/python bench/parse_dags.py
 	$(BIN)/python bench/requests_vs_minimum.py
@@ -52,6 +53,7 @@ bench: install
 	$(BIN)/python bench/kraken_pacing.py
 	$(BIN)/python bench/memory_vs_history.py
 	$(BIN)/python bench/backfill_vs_minimum.py
+	$(BIN)/python bench/concurrent_imports.py
 
 ## The randomized fault suite, long: 200 seeded scenarios per warehouse (CI runs 8 of each).
 ## FAULT_SEED picks another world of faults; PostgreSQL runs when EXCHANGE_SYNC_TEST_PG_URL is set.

@@ -170,7 +170,7 @@ def build_client(
     exact amounts, the base-URL override, a request log, checked answers and scrubbed errors.
     `asynchronous` gives ccxt.async_support's class (for triggers). With `shared`, the client
     takes its market list and request budget from the warehouse, with every other such client
-    of the exchange (hooks/shared.py: a backfill's chunks)."""
+    of the exchange (hooks/shared.py: every import, scheduled or backfill)."""
     # Heavy: imported only when a client is needed, never at DAG parse time.
     if asynchronous:
         import ccxt.async_support as ccxt

@@ -1,5 +1,7 @@
-"""One client per backfill, across processes: clients of one exchange that share a market list
-and a request budget through the warehouse (warehouse/client_state.py).
+"""One client per exchange, across processes: clients of one exchange that share a market list
+and a request budget through the warehouse (warehouse/client_state.py). Every import's client
+does (importer/run.py): scheduled imports of one exchange's accounts run side by side on many
+workers just as a backfill's chunks do.
 
 A backfill runs as many task instances (one per chunk), each its own process, possibly on another
 worker, each with its own ccxt client. Without sharing, each downloads the market list (public,

@@ -29,12 +29,12 @@ def run_account_import(
     only: tuple[str, ...] | None = None,
     symbols: list[str] | None = None,
     sweep: bool = True,
-    shared: bool = False,
 ) -> dict[str, Any]:
     """Import the account (or `only` some streams / `symbols`); raises AccountImportError.
     `sweep=False` (scheduled runs) leaves quiet symbols unasked until their sweep is due.
-    `shared`: the client shares the exchange's market list and request budget with the other
-    clients that do (a backfill's chunks; hooks/shared.py)."""
+    The client shares the exchange's market list and request budget with every other import of
+    the exchange (other accounts' scheduled imports on other workers, a backfill's chunks;
+    hooks/shared.py): concurrent imports together stay within the exchange's per-IP limit."""
     profile = get_profile(account.exchange)
     own_warehouse = warehouse is None
     warehouse = warehouse or Warehouse.open()
@@ -42,7 +42,7 @@ def run_account_import(
     try:
         credentials = CcxtHook(account.conn_id).get_credentials(account.exchange)
         fingerprint = credentials.fingerprint
-        client = build_client(credentials, shared=warehouse.clients if shared else None)
+        client = build_client(credentials, shared=warehouse.clients)
         report = AccountImporter(account, client, warehouse, profile).run(only, symbols, sweep)
     except Exception as exc:
         failure = Failure.from_exception(account.exchange, exc, client, fingerprint)

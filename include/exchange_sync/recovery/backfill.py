@@ -116,7 +116,7 @@ def first_wave(account: AccountConfig) -> list[dict]:
 def backfill_stream(account: AccountConfig, chunk: dict, warehouse: Warehouse) -> int:
     """One bounded, resumable chunk: some streams (or a batch of symbols) from their cursors to now."""
     report = run_account_import(
-        account, warehouse, only=tuple(chunk["streams"]), symbols=chunk.get("symbols"), shared=True
+        account, warehouse, only=tuple(chunk["streams"]), symbols=chunk.get("symbols")
     )
     return report["rows"]
 
