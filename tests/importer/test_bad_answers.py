@@ -12,7 +12,7 @@ import pytest
 from exchange_sync.diagnosis.classify import classify_failure
 from exchange_sync.importer.run import AccountImportError, run_account_import
 from exchange_sync.warehouse import Warehouse
-from exchange_sync.warehouse.schema import balance_snapshots
+from exchange_sync.warehouse.schema import balance_snapshots, market_lists
 from tests.fixtures.ground_truth import assert_warehouse_matches
 from tests.fixtures.simulator import ENDPOINTS, every_exchange
 from tests.importer.conftest import SMALL, account_config, importer_endpoints, requests_of
@@ -25,6 +25,13 @@ def sqlite_warehouse(sqlite_url):
     """The matrix below is about answers, not databases: SQLite only (the fault suite runs both)."""
     with Warehouse.open(sqlite_url) as warehouse:
         yield warehouse
+
+
+def forget_market_lists(warehouse: Warehouse) -> None:
+    """Every import shares the exchange's stored market list (hooks/shared.py): drop it, so the
+    market-list endpoint is asked, and its bad answer met, as on an exchange's first import."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(market_lists.delete())
 
 
 @every_exchange
@@ -45,6 +52,7 @@ def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
             connect(f"conn_{account.id}", account.id)
             config = account_config(account.id, exchange)
             fault = simulator.add_fault("bad_body", variant=variant, path_contains=path, skip=skip)
+            forget_market_lists(warehouse)  # else the import takes the stored one and never asks
             try:
                 run_account_import(config, warehouse)
             except AccountImportError as error:
@@ -66,6 +74,7 @@ def test_bad_200_on_every_endpoint_is_retried_and_never_stored(
             assert warehouse.rows(balance_snapshots, account.id) == []
             assert warehouse.cursor(account.id, "balances") is None
 
+        forget_market_lists(warehouse)
         run_account_import(config, warehouse)  # Airflow's retry
         assert_warehouse_matches(warehouse, account.id, account.history())
 
