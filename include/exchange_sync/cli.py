@@ -78,6 +78,29 @@ def _parser() -> argparse.ArgumentParser:
     run_import.add_argument("account")
     run_import.set_defaults(handler=_import)
 
+    csv = sub.add_parser(
+        "import-csv",
+        help="import an exchange's own export file (or the generic template) into an account",
+        parents=[common],
+    )
+    _registry_option(csv)
+    csv.add_argument("account")
+    csv.add_argument("file", type=Path)
+    csv.add_argument("--format", default="auto", help="a format name (default: found by the header)")
+    csv.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    csv.set_defaults(handler=_import_csv)
+
+    csv_rejects = sub.add_parser(
+        "csv-rejects",
+        help="the lines CSV imports did not store, with line numbers and reasons",
+        parents=[common],
+    )
+    _registry_option(csv_rejects)
+    csv_rejects.add_argument("account")
+    csv_rejects.add_argument("--import", dest="import_id", type=int, default=None, help="one import's only")
+    csv_rejects.add_argument("--json", action="store_true", help="print one JSON list")
+    csv_rejects.set_defaults(handler=_csv_rejects)
+
     freeze = sub.add_parser(
         "freeze", help="skip an account without alerts (e.g. before closing it)", parents=[common]
     )
@@ -181,6 +204,36 @@ def _import(args: argparse.Namespace) -> int:
 
     report = run_account_import(_load(args).account(args.account))
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def _import_csv(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from exchange_sync.csv_import.context import context_for
+    from exchange_sync.csv_import.run import import_csv
+    from exchange_sync.warehouse import Warehouse
+
+    account = _load(args).account(args.account)
+    with Warehouse.open() as warehouse:
+        report = import_csv(
+            warehouse, account, args.file, args.format, context_for(warehouse, account.exchange)
+        )
+    print(json.dumps(asdict(report), indent=2) if args.json else report.summary())
+    return 0
+
+
+def _csv_rejects(args: argparse.Namespace) -> int:
+    from exchange_sync.csv_import.rejects import rejects
+    from exchange_sync.warehouse import Warehouse
+
+    account = _load(args).account(args.account)
+    with Warehouse.open() as warehouse:
+        found = rejects(warehouse.engine, account.id, args.import_id)
+    if args.json:
+        print(json.dumps(found, indent=2, default=str))
+    for r in [] if args.json else found:
+        print(f"import {r['import_id']} line {r['line']}: {r['reason']}: {r['detail']}")
     return 0
 
 

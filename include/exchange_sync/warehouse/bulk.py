@@ -25,6 +25,16 @@ from sqlalchemy.engine import Connection
 
 from exchange_sync.warehouse.types import ExactDecimal, UTCDateTime, as_utc, canonical_decimal
 
+# A history row's `source` when the API delivered it (schema.py). The import paths leave the column
+# out (its default), so a row the API delivers over one a CSV import stored under the same native
+# id must be told, on conflict, that it is the API's now.
+API_SOURCE = "api"
+
+
+def api_takes_over(table: Table, row: Mapping[str, Any]) -> bool:
+    return "source" in table.c and "source" not in row
+
+
 # Below this many rows a plain statement is as quick (and COPY's extra round trips are not).
 BULK_FROM_ROWS = 64
 
@@ -107,9 +117,10 @@ def bulk_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     updated = [name for name in columns if name not in keys]
     target = ", ".join(f'"{key}"' for key in keys)
     if updated and not keep_stored:
-        on_conflict = f"ON CONFLICT ({target}) DO UPDATE SET " + ", ".join(
-            f'"{name}" = excluded."{name}"' for name in updated
-        )
+        assignments = [f'"{name}" = excluded."{name}"' for name in updated]
+        if api_takes_over(table, rows[0]):
+            assignments.append(f"\"source\" = '{API_SOURCE}'")
+        on_conflict = f"ON CONFLICT ({target}) DO UPDATE SET " + ", ".join(assignments)
     else:
         on_conflict = f"ON CONFLICT ({target}) DO NOTHING"
     pairs = tuple(zip(columns, renderers, strict=True))

@@ -31,9 +31,9 @@ def _add_tables(*names: str) -> Step:
 
 
 def _add_columns(table: str, *names: str) -> Step:
-    """A step that adds columns to an existing table, as schema.py defines them (nullable). A
-    table an earlier step of this same migration created (_add_tables, from today's schema.py)
-    has them already."""
+    """A step that adds columns to an existing table, as schema.py defines them (nullable, or
+    with a server default). A table an earlier step of this same migration created (_add_tables,
+    from today's schema.py) has them already."""
 
     def step(ops: Operations) -> None:
         present = {c["name"] for c in inspect(ops.get_bind()).get_columns(table)}
@@ -44,6 +44,13 @@ def _add_columns(table: str, *names: str) -> Step:
     return step
 
 
+def _add_sources_and_csv_tables(ops: Operations) -> None:
+    # Rows stored before version 6 all came from the API: the column's default says so.
+    for table in ("trades", "transfers", "ledger"):
+        _add_columns(table, "source")(ops)
+    _add_tables("csv_imports", "csv_rejects")(ops)
+
+
 # (version, description, step). Version 1 is the schema as first released; append, never edit.
 MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (1, "initial schema", None),
@@ -51,6 +58,7 @@ MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (3, "ledger", _add_tables("ledger")),
     (4, "key facts read while healthy", _add_columns("key_versions", "facts", "facts_read_at")),
     (5, "market lists and request budgets shared by clients", _add_tables("market_lists", "rate_budgets")),
+    (6, "CSV imports: row sources, imports, rejected lines", _add_sources_and_csv_tables),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

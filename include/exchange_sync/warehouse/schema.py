@@ -26,6 +26,8 @@ trades = Table(
     Column("taker_or_maker", String(8)),
     Column("traded_at", UTCDateTime, nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
+    # -- version 6: where the row came from: "api", or "csv:<csv_imports.id>:<line>"
+    Column("source", String(64), nullable=False, server_default="api"),
 )
 
 transfers = Table(
@@ -44,6 +46,7 @@ transfers = Table(
     Column("status", String(32)),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
+    Column("source", String(64), nullable=False, server_default="api"),  # version 6
 )
 
 # -- version 3: the ledger (every balance change, where the exchange has one) -----------------------
@@ -62,6 +65,7 @@ ledger = Table(
     Column("balance", ExactDecimal),  # the currency's balance after the entry
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
+    Column("source", String(64), nullable=False, server_default="api"),  # version 6
 )
 
 balance_snapshots = Table(
@@ -213,4 +217,39 @@ rate_budgets = Table(
     Column("exchange", String(64), primary_key=True),
     Column("base_url", String(256), primary_key=True),
     Column("next_at_us", BigInteger, nullable=False),
+)
+
+# -- version 6: the exchanges' own CSV exports (csv_import/) ----------------------------------------
+
+# One row per import of a file: what it was and what became of its rows. Rows it stored say
+# "csv:<id>:<line>" in their `source`.
+csv_imports = Table(
+    "csv_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("exchange", String(64), nullable=False),
+    Column("file_name", String(256), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(64), nullable=False),
+    Column("time_precision_ms", Integer, nullable=False),  # of the file's times: the matching rule's
+    Column("imported_at", UTCDateTime, nullable=False),
+    Column("rows_read", Integer, nullable=False),  # data lines (blank lines not counted)
+    Column("rows_stored", Integer, nullable=False),  # new rows in trades, transfers or ledger
+    Column("rows_unchanged", Integer, nullable=False),  # stored already by an earlier import
+    Column("rows_rejected", Integer, nullable=False),  # in csv_rejects, each with its reason
+)
+
+# Every line of an imported file that did not become a row, with why: nothing is dropped silently.
+# Also a stored CSV row that the API delivered later (reason "superseded").
+csv_rejects = Table(
+    "csv_rejects",
+    metadata,
+    Column("import_id", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),  # 1-based line of the file
+    Column("account_id", String(64), nullable=False),
+    Column("reason", String(32), nullable=False),  # csv_import.values.REASONS
+    Column("detail", Text, nullable=False),  # names the column and value, or the row it duplicates
+    Column("raw", Text, nullable=False),  # the line's fields as read (never a secret: exports hold none)
+    Column("rejected_at", UTCDateTime, nullable=False),
 )

@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.engine import URL, Connection, Engine
 
 from exchange_sync import streams
+from exchange_sync.csv_import.matching import supersede_csv_twins
 from exchange_sync.streams import Cursor
 from exchange_sync.warehouse import schema
 from exchange_sync.warehouse.accounts import Accounts
@@ -78,6 +79,10 @@ class Warehouse:
                 derive_transfers(conn, cursor.account_id, (r["refid"] for r in rows))
             if transfers:
                 upsert(conn, schema.transfers, transfers)
+            # Rows an earlier CSV import stored without the exchange's id, now the API's.
+            supersede_csv_twins(conn, STREAM_TABLES[stream].name, cursor.account_id, rows)
+            if transfers:
+                supersede_csv_twins(conn, "transfers", cursor.account_id, transfers)
             upsert(conn, schema.cursors, [_cursor_row(cursor)])
         return len(rows)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, update
+from sqlalchemy import Table, and_, bindparam, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from exchange_sync.warehouse.bulk import bulk_upsert, can_bulk
+from exchange_sync.warehouse.bulk import API_SOURCE, api_takes_over, bulk_upsert, can_bulk
 
 
 def upsert(
@@ -25,6 +25,8 @@ def upsert(
     statement = insert(table)
     keys = [c.name for c in table.primary_key.columns]
     updated = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    if api_takes_over(table, rows[0]):
+        updated["source"] = literal(API_SOURCE)
     if updated and not keep_stored:
         statement = statement.on_conflict_do_update(index_elements=keys, set_=updated)
     else:
