@@ -54,6 +54,15 @@ class SimulatorClient:
     def history(self, account_id: str) -> dict:
         return self.request("GET", f"/_sim/accounts/{account_id}/history")
 
+    def export(self, account_id: str, name: str) -> bytes:
+        """One of the exchange's export files for the account (its `exports` in exchanges())."""
+        url = f"{self.base_url}/_sim/accounts/{account_id}/exports/{name}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise SimulatorError(exc.code, url, exc.read().decode(errors="replace")) from None
+
     def add_activity(self, account_id: str, **counts: int) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/activity", counts)
 

@@ -241,6 +241,16 @@ def add_routes(app: web.Application, world: World) -> None:
     async def history(request: web.Request) -> web.Response:
         return _reply(truth.history(world, world.account(request.match_info["account"])))
 
+    @routes.get("/_sim/accounts/{account}/exports/{name}")
+    async def export(request: web.Request) -> web.Response:
+        """One of the exchange's export files for the account, in the exchange's real format."""
+        account = world.account(request.match_info["account"])
+        protocol, name = world.protocol(account.exchange), request.match_info["name"]
+        if name not in protocol.export_names:
+            known = ", ".join(protocol.export_names) or "none"
+            return _error(404, f"{account.exchange} has no export {name!r} (it has: {known})", "name")
+        return web.Response(text=protocol.export(world, account, name), content_type="text/csv")
+
     @routes.post("/_sim/accounts/{account}/activity")
     async def activity(request: web.Request) -> web.Response:
         account = world.account(request.match_info["account"])
