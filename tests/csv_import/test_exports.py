@@ -120,3 +120,25 @@ def test_importing_the_same_exports_again_changes_nothing(exports_account, wareh
     assert everything(warehouse, exports_account.id) == stored
     assert all(sum(r.stored.values()) == 0 for r in again)
     assert [r.unchanged for r in again] == [sum(r.stored.values()) for r in first]
+
+
+@every_exchange
+def test_closing_an_account_final_sync_then_its_final_export(
+    exports_account, warehouse, simulator, tmp_path, monkeypatch
+):
+    """The seed's advice for closing an account, end to end: freeze with a final sync, move the
+    rest out, close the account, delete the key; the final export completes the history with no
+    API key at all."""
+    from exchange_sync.recovery.freeze import freeze
+
+    config = account_config(exports_account.id, exports_account.exchange)
+    run_account_import(config, warehouse)
+    simulator.add_activity(exports_account.id, trades=5, deposits=1)
+    assert freeze(config, warehouse, reason="closing the account", final_sync=True)["frozen"]
+    simulator.add_activity(exports_account.id, trades=3, withdrawals=2)  # after the final sync
+    simulator.set_account_status(exports_account.id, "closed")
+    monkeypatch.delenv(f"AIRFLOW_CONN_{config.conn_id.upper()}")
+    reports = import_exports(exports_account, warehouse, tmp_path)
+    assert_no_rejects_but_duplicates(reports)
+    assert_whole_history_matches(warehouse, exports_account.id, exports_account.history(), precision(reports))
+    assert warehouse.accounts.get(exports_account.id).frozen
