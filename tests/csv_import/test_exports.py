@@ -18,6 +18,11 @@ from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
 
 PRECISION = {f.name: f.time_precision_ms for f in FORMATS}
+# Exchanges whose exports record balance changes only (OKX's funding history) cannot show a
+# transfer still in flight: a deposit not yet credited is not in them, a withdrawal not yet done
+# looks done. Their closed accounts are closed with nothing in flight (as OKX closes an account
+# only then: assumed), so the comparison is with the history as it then is.
+SETTLED_BEFORE_CLOSING = {"okx"}
 
 
 @pytest.fixture
@@ -57,14 +62,20 @@ def everything(warehouse, account_id: str) -> dict[str, list]:
 
 
 def assert_no_rejects_but_duplicates(reports: list[CsvImportReport]) -> None:
-    """A clean export has no bad line: every rejection is a row the API already holds."""
+    """A clean export has no bad line: every rejection is a row the API or another line of the
+    exports already holds."""
     for report in reports:
-        assert set(report.rejected) <= {"duplicate_of_api"}, report.summary()
+        assert set(report.rejected) <= {"duplicate_of_api", "covered_by_export"}, report.summary()
 
 
 @every_exchange
 def test_exports_alone_complete_a_closed_account(exports_account, warehouse, simulator, tmp_path):
     """A closed account, never imported by API: its final exports are its whole history."""
+    if exports_account.exchange in SETTLED_BEFORE_CLOSING:
+        history = exports_account.history()
+        for kind in ("deposits", "withdrawals"):
+            for pending in (t for t in history[kind] if t["status"] == "pending"):
+                simulator.settle_transfer(exports_account.id, pending["id"], "ok")
     simulator.set_account_status(exports_account.id, "closed")
     reports = import_exports(exports_account, warehouse, tmp_path)
     assert_no_rejects_but_duplicates(reports)
