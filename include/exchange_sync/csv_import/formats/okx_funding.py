@@ -10,7 +10,8 @@ status is "ok" unless a later refund line of the same currency gives back amount
 ended "canceled" ("Canceled withdrawal") or "failed" ("Failed withdrawal"), and the refund line
 is `covered_by_export` (its withdrawal's row says it). Deposits are lines only once credited
 ("ok"): a deposit still pending is not in the file (the API's deposit history has it). Transfers
-between OKX's own accounts and the funding side of Earn are `not_a_balance_change`.
+between OKX's own accounts and the funding side of Earn are `not_a_balance_change`; Earn's
+"Staking Yield" and "Fee rebate" credits are ledger rows of that type (content ids).
 """
 
 from __future__ import annotations
@@ -19,11 +20,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from exchange_sync.csv_import.formats.base import CsvFormat, ParseContext, Record, Rejection, transfer
+from exchange_sync.csv_import.formats.base import (
+    CsvFormat,
+    ParseContext,
+    Record,
+    Rejection,
+    ledger_entry,
+    transfer,
+)
 from exchange_sync.csv_import.formats.okx_trading import TIMES
 from exchange_sync.csv_import.values import Row, RowRejected
 
 REFUNDS = {"canceled withdrawal": "canceled", "failed withdrawal": "failed"}
+# Credits no API stream of the importer reads (Earn and rebates are OKX's other accounts' bills):
+# ledger rows of that type, by content (BittyTax's OKX funding types).
+EARNINGS = ("staking yield", "fee rebate")
 # Moves between the account's own OKX accounts (BittyTax's list of OKX funding types).
 INTERNAL = ("from unified trading account", "to unified trading account", "from trading account",
             "to trading account", "stake", "redeem staking", "savings subscription",
@@ -105,6 +116,8 @@ def _line(row: Row, context: ParseContext, withdrawals: list[Withdrawal]) -> Rec
         refunded.values["status"] = REFUNDS[lowered]
         detail = f"the refund of the withdrawal on line {refunded.row.line}, stored {REFUNDS[lowered]}"
         return Rejection(row.line, "covered_by_export", detail, row.fields)
+    if lowered in EARNINGS:
+        return ledger_entry(row.line, type=kind, currency=currency, amount=amount, occurred_at=occurred_at)
     if lowered in INTERNAL:
         detail = f"{kind!r} moves {currency} between the account's own wallets"
         raise RowRejected("not_a_balance_change", detail)
