@@ -103,7 +103,7 @@ def _bill_line(world: World, entry: LedgerEntry, bill: int) -> list[str]:
         market = world.venue("okx").markets[source.symbol]
         base, quote = source.symbol.split("/")
         kind, order, symbol, price = "Spot", render.order_id(world, source), market.id, _fixed(source.price)
-        action = "Buy" if entry.amount > 0 or (entry.amount == 0 and entry.fee > 0) else "Sell"
+        action = "Buy" if entry.amount > 0 else "Sell"  # the currency coming in, or going out
         unit = base if not source.is_buyer else quote
         fee = -entry.fee
     else:
