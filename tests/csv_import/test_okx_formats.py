@@ -316,3 +316,29 @@ def test_the_simulators_trading_history_is_the_ledger_and_the_fills(simulator, m
         for t in history["trades"]
     )
     assert trades == true
+
+
+def test_named_through_the_stored_market_list_as_the_api_names_them(
+    simulator, make_sim_account, connect, warehouse, tmp_path
+):
+    """With the market list an API import stored (what `exchange-sync import-csv` passes), the
+    files' rows name symbols and currencies as the API's rows do: an export of what the API holds
+    adds nothing and rejects nothing but duplicates."""
+    from exchange_sync.csv_import.context import context_for
+    from exchange_sync.csv_import.run import import_csv
+    from exchange_sync.importer.run import run_account_import
+    from tests.importer.conftest import account_config
+
+    account = make_sim_account("okx", trades=25, symbols=2, deposits=3, withdrawals=2, days=30)
+    connect(f"conn_{account.id}", account.id, exchange="okx")
+    config = account_config(account.id, "okx")
+    run_account_import(config, warehouse)
+    context = context_for(warehouse, "okx")
+    assert context.symbol("BTC-USDT") == "BTC/USDT"
+    for name in ("trading-account-history.csv", "funding-account-history.csv"):
+        path = tmp_path / name
+        path.write_bytes(simulator.export(account.id, name))
+        report = import_csv(warehouse, config, path, context=context)
+        assert sum(report.stored.values()) == 0 and set(report.rejected) == {"duplicate_of_api"}, (
+            report.summary()
+        )
