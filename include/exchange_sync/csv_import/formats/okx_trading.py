@@ -22,6 +22,7 @@ ids and the matching rule (1 s: the export's times are whole seconds).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from exchange_sync.csv_import.formats.base import (
 )
 from exchange_sync.csv_import.values import Row, RowRejected
 
+log = logging.getLogger(__name__)
 # Whole seconds in UTC (the download's time zone setting: UTC assumed); a fraction is accepted.
 TIMES = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
 # Trade Type -> the bill's `type` as the API names it (docs-v5 "Get bills details": 1 transfer,
@@ -130,6 +132,12 @@ def _fills(legs: list[Leg], symbol: str) -> Iterator[tuple[Leg, Leg]]:
     base, quote = symbol.split("/")
     bases = sorted((leg for leg in legs if leg.currency == base), key=_bill_order)
     quotes = sorted((leg for leg in legs if leg.currency == quote), key=_bill_order)
+    if len(bases) != len(quotes):
+        # Each line is still a ledger row; a fill whose other line is missing (a file cut at a
+        # moment's edge) has no trades row, which reconciliation then shows.
+        lines = sorted(leg.row.line for leg in legs)
+        counts = f"{len(bases)} {base} and {len(quotes)} {quote} lines"
+        log.warning("OKX %s fills on lines %s: %s, not pairs", symbol, lines, counts)
     for leg in bases:
         if not quotes:
             return
