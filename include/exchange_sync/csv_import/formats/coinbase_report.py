@@ -104,21 +104,31 @@ def _number(text: str, column: str) -> Decimal:
 
 
 class _Columns:
-    """Where this file's version keeps the value columns."""
+    """Where this file's version keeps the value columns, and in which currency they are (a
+    column of its own from v2 on; v1 names it in the columns' prefix: "USD Subtotal")."""
 
     def __init__(self, header: Sequence[str]):
         columns = [normalise(c) for c in header]
 
-        def find(*names: str, prefixed: str) -> str | None:
+        def find(*names: str) -> str | None:
             for name in names:
                 if name in columns:
                     return name
-            return next((c for c in columns if re.fullmatch(rf"[a-z]{{3}} {re.escape(prefixed)}", c)), None)
+            prefixed = (
+                c for c in columns for name in names if re.fullmatch(rf"[a-z]{{3}} {re.escape(name)}", c)
+            )
+            return next(prefixed, None)
 
-        self.price = find(
-            "price at transaction", "spot price at transaction", prefixed="spot price at transaction"
-        )
-        self.fees = find("fees and/or spread", "fees", prefixed="fees")
+        self.price = find("price at transaction", "spot price at transaction")
+        self.subtotal = find("subtotal")
+        self.total = find("total (inclusive of fees and/or spread)", "total (inclusive of fees)")
+        self.fees = find("fees and/or spread", "fees")
+        self.currency = find("price currency", "spot price currency")
+        # v1: the currency is the value columns' prefix
+        self.prefix = None if self.currency or self.total is None else self.total[:3].upper()
+
+    def currency_of(self, row: Row) -> str | None:
+        return row.text(self.currency, optional=True) if self.currency else self.prefix
 
 
 def _currency(context: ParseContext, native: str) -> str:
@@ -141,20 +151,31 @@ def _fee_in_asset(row: Row, columns: _Columns) -> Decimal | None:
     return value / abs(_number(price, columns.price or "price"))
 
 
-def _trade(row: Row, side: str, time: datetime, context: ParseContext) -> Iterator[Record]:
-    notes = _TRADE_NOTES.match(row.text("Notes") or "")
-    if notes is None:
-        raise RowRejected(
-            "missing_value",
-            "the Notes name no product and price (e.g. 'Bought 1 BTC for ... on BTC-USD at ...')",
+def _trade(row: Row, side: str, columns: _Columns, time: datetime, context: ParseContext) -> Iterator[Record]:
+    notes = _TRADE_NOTES.match(row.text("Notes", optional=True) or "")
+    if notes is not None:
+        qty, price, moved = (abs(_number(notes[k], "Notes")) for k in ("qty", "price", "moved"))
+        base, quote = _currency(context, notes["base"]), _currency(context, notes["quote"])
+        symbol = context.symbol(notes["product"]) or f"{base}/{quote}"
+        cost = qty * price
+        fee = moved - cost if side == "buy" else cost - moved
+    else:
+        # Notes like "Bought ETH": a trade against the report's currency, its amounts in the value
+        # columns (Subtotal = quantity x price, Total = what the quote leg moved, fee in Fees).
+        qty = abs(row.amount("Quantity Transacted") or Decimal(0))
+        base, quote = (
+            _currency(context, row.text("Asset") or ""),
+            _currency(context, columns.currency_of(row) or ""),
         )
-    qty, price, moved = (abs(_number(notes[k], "Notes")) for k in ("qty", "price", "moved"))
-    base, quote = _currency(context, notes["base"]), _currency(context, notes["quote"])
-    symbol = context.symbol(notes["product"]) or f"{base}/{quote}"
-    cost = qty * price
-    fee = moved - cost if side == "buy" else cost - moved
+        if not quote or None in (columns.price, columns.subtotal, columns.total, columns.fees):
+            raise RowRejected("missing_value", "a trade whose Notes name no product and price")
+        price, cost, moved, fee = (
+            abs(_number(row.text(c) or "", c))
+            for c in (columns.price, columns.subtotal, columns.total, columns.fees)
+        )
+        symbol = f"{base}/{quote}"
     if fee < 0:
-        raise RowRejected("bad_amount", f"Notes: {moved} {quote} is not quantity x price with a fee")
+        raise RowRejected("bad_amount", f"{moved} {quote} is not quantity x price with a fee")
     yield trade(
         row.line,
         symbol=symbol,
@@ -174,24 +195,25 @@ def _trade(row: Row, side: str, time: datetime, context: ParseContext) -> Iterat
 
 
 def _simple_trade(
-    row: Row, kind: str, asset: str, quantity: Decimal, time: datetime, context: ParseContext
+    row: Row,
+    kind: str,
+    columns: _Columns,
+    asset: str,
+    quantity: Decimal,
+    time: datetime,
+    context: ParseContext,
 ) -> Iterator[Record]:
     """A retail Buy or Sell (v2 type buy / sell), paid in the report's currency: the asset's leg
     and the payment's (Total: what was paid, fees included, or what a sale brought)."""
-    total_column = next((c for c in row.values if c.startswith("total") or " total" in c), None)
-    currency = next((row.values[c] for c in row.values if c.endswith("price currency")), "") or ""
-    total = row.text(total_column, optional=True) if total_column else None
+    total = row.text(columns.total, optional=True) if columns.total else None
+    currency = columns.currency_of(row)
     if total is None or not currency:
         raise RowRejected("missing_value", f"a {kind} without its Total and Price Currency")
-    paid = abs(_number(total, total_column or "total"))
+    paid = abs(_number(total, columns.total or "total"))
     sign = 1 if kind == "buy" else -1
     yield ledger_entry(row.line, type=kind, currency=asset, amount=sign * quantity, occurred_at=time)
     yield ledger_entry(
-        row.line,
-        type=kind,
-        currency=_currency(context, currency.strip()),
-        amount=-sign * paid,
-        occurred_at=time,
+        row.line, type=kind, currency=_currency(context, currency), amount=-sign * paid, occurred_at=time
     )
 
 
@@ -206,7 +228,7 @@ def _line(row: Row, columns: _Columns, failed: dict[str, str], context: ParseCon
             "not_a_balance_change", f"{row.text('Transaction Type')}: between the user's own wallets"
         )
     if kind in TRADES and (kind.startswith("advance") or _TRADE_NOTES.match(notes)):
-        yield from _trade(row, TRADES[kind], time, context)
+        yield from _trade(row, TRADES[kind], columns, time, context)
         return
     quantity = abs(row.amount("Quantity Transacted") or Decimal(0))
     if kind == "convert":
@@ -224,7 +246,7 @@ def _line(row: Row, columns: _Columns, failed: dict[str, str], context: ParseCon
         )
         return
     if kind in ("buy", "sell"):
-        yield from _simple_trade(row, kind, asset, quantity, time, context)
+        yield from _simple_trade(row, kind, columns, asset, quantity, time, context)
         return
     if kind in LEDGER_ONLY:
         ledger_type, direction = LEDGER_ONLY[kind]
