@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from exchange_sync.csv_import.formats.base import (
     CsvFormat,
@@ -136,48 +138,89 @@ def _currency(context: ParseContext, native: str) -> str:
     return CODES.get(unified, unified)
 
 
-def _fee_in_asset(row: Row, columns: _Columns) -> Decimal | None:
-    """A transfer's fee in its asset: the report values it in its own currency, at the line's
-    price (Fees / Price at Transaction; exact where the report wrote their exact product)."""
-    fees = row.text(columns.fees, optional=True) if columns.fees else None
-    if fees is None:
-        return None
-    value = abs(_number(fees, columns.fees or "fees"))
-    if not value:
-        return Decimal(0)
-    price = row.text(columns.price, optional=True) if columns.price else None
-    if price is None or not _number(price, columns.price or "price"):
-        raise RowRejected("missing_value", "a fee without the price that values it")
-    return value / abs(_number(price, columns.price or "price"))
+@dataclass(frozen=True)
+class _Line:
+    """One data line with what every kind of line reads from it."""
+
+    row: Row
+    columns: _Columns
+    context: ParseContext
+    kind: str  # Transaction Type, normalised
+    time: datetime
+    asset: str  # unified
+    ident: str | None  # the ID column (v4)
+    notes: str
+
+    @classmethod
+    def read(cls, row: Row, columns: _Columns, context: ParseContext) -> _Line:
+        return cls(
+            row,
+            columns,
+            context,
+            normalise(row.text("Transaction Type") or ""),
+            row.time("Timestamp", TIMES),
+            _currency(context, row.text("Asset") or ""),
+            row.text("ID", optional=True),
+            row.text("Notes", optional=True) or "",
+        )
+
+    def quantity(self) -> Decimal:
+        """Unsigned: older versions do not sign it, so the type gives the direction."""
+        return abs(self.row.amount("Quantity Transacted") or Decimal(0))
+
+    def value(self, column: str | None) -> Decimal:
+        """A value column's amount, unsigned."""
+        if column is None:
+            raise RowRejected("missing_value", "this version of the report has no such value column")
+        return abs(_number(self.row.text(column) or "", column))
+
+    def fee_in_asset(self) -> Decimal | None:
+        """A transfer's fee in its asset: the report values it in its own currency, at the line's
+        price (Fees / Price at Transaction; exact where the report wrote their exact product)."""
+        columns = self.columns
+        if columns.fees is None or self.row.text(columns.fees, optional=True) is None:
+            return None
+        fee = self.value(columns.fees)
+        if not fee:
+            return Decimal(0)
+        price = self.value(columns.price)
+        if not price:
+            raise RowRejected("missing_value", "a fee without the price that values it")
+        return fee / price
+
+    def entry(self, type: str, currency: str, amount: Decimal, **values: Any) -> Record:
+        return ledger_entry(
+            self.row.line, type=type, currency=currency, amount=amount, occurred_at=self.time, **values
+        )
 
 
-def _trade(row: Row, side: str, columns: _Columns, time: datetime, context: ParseContext) -> Iterator[Record]:
-    notes = _TRADE_NOTES.match(row.text("Notes", optional=True) or "")
+def _trade(line: _Line, side: str) -> Iterator[Record]:
+    notes = _TRADE_NOTES.match(line.notes)
     if notes is not None:
         qty, price, moved = (abs(_number(notes[k], "Notes")) for k in ("qty", "price", "moved"))
-        base, quote = _currency(context, notes["base"]), _currency(context, notes["quote"])
-        symbol = context.symbol(notes["product"]) or f"{base}/{quote}"
+        base, quote = _currency(line.context, notes["base"]), _currency(line.context, notes["quote"])
+        symbol = line.context.symbol(notes["product"]) or f"{base}/{quote}"
         cost = qty * price
         fee = moved - cost if side == "buy" else cost - moved
     else:
         # Notes like "Bought ETH": a trade against the report's currency, its amounts in the value
         # columns (Subtotal = quantity x price, Total = what the quote leg moved, fee in Fees).
-        qty = abs(row.amount("Quantity Transacted") or Decimal(0))
-        base, quote = (
-            _currency(context, row.text("Asset") or ""),
-            _currency(context, columns.currency_of(row) or ""),
+        columns = line.columns
+        qty, base, quote = (
+            line.quantity(),
+            line.asset,
+            _currency(line.context, columns.currency_of(line.row) or ""),
         )
-        if not quote or None in (columns.price, columns.subtotal, columns.total, columns.fees):
+        if not quote:
             raise RowRejected("missing_value", "a trade whose Notes name no product and price")
         price, cost, moved, fee = (
-            abs(_number(row.text(c) or "", c))
-            for c in (columns.price, columns.subtotal, columns.total, columns.fees)
+            line.value(c) for c in (columns.price, columns.subtotal, columns.total, columns.fees)
         )
         symbol = f"{base}/{quote}"
     if fee < 0:
         raise RowRejected("bad_amount", f"{moved} {quote} is not quantity x price with a fee")
     yield trade(
-        row.line,
+        line.row.line,
         symbol=symbol,
         side=side,
         price=price,
@@ -185,99 +228,38 @@ def _trade(row: Row, side: str, columns: _Columns, time: datetime, context: Pars
         cost=cost,
         fee_cost=fee,
         fee_currency=quote,
-        traded_at=time,
+        traded_at=line.time,
     )
     sign = 1 if side == "buy" else -1
-    for currency, amount in ((base, sign * qty), (quote, -sign * moved)):
-        yield ledger_entry(
-            row.line, type="advanced_trade_fill", currency=currency, amount=amount, occurred_at=time
-        )
+    yield line.entry("advanced_trade_fill", base, sign * qty)
+    yield line.entry("advanced_trade_fill", quote, -sign * moved)
 
 
-def _simple_trade(
-    row: Row,
-    kind: str,
-    columns: _Columns,
-    asset: str,
-    quantity: Decimal,
-    time: datetime,
-    context: ParseContext,
-) -> Iterator[Record]:
+def _simple_trade(line: _Line) -> Iterator[Record]:
     """A retail Buy or Sell (v2 type buy / sell), paid in the report's currency: the asset's leg
     and the payment's (Total: what was paid, fees included, or what a sale brought)."""
-    total = row.text(columns.total, optional=True) if columns.total else None
-    currency = columns.currency_of(row)
-    if total is None or not currency:
-        raise RowRejected("missing_value", f"a {kind} without its Total and Price Currency")
-    paid = abs(_number(total, columns.total or "total"))
-    sign = 1 if kind == "buy" else -1
-    yield ledger_entry(row.line, type=kind, currency=asset, amount=sign * quantity, occurred_at=time)
-    yield ledger_entry(
-        row.line, type=kind, currency=_currency(context, currency), amount=-sign * paid, occurred_at=time
+    currency = line.columns.currency_of(line.row)
+    if not currency:
+        raise RowRejected("missing_value", f"a {line.kind} without its Price Currency")
+    sign = 1 if line.kind == "buy" else -1
+    yield line.entry(line.kind, line.asset, sign * line.quantity())
+    yield line.entry(line.kind, _currency(line.context, currency), -sign * line.value(line.columns.total))
+
+
+def _convert(line: _Line) -> Iterator[Record]:
+    converted = _CONVERT_NOTES.match(line.notes)
+    if converted is None:
+        raise RowRejected("missing_value", "a Convert whose Notes do not say what it became")
+    yield line.entry("trade", line.asset, -line.quantity())
+    yield line.entry(
+        "trade", _currency(line.context, converted["asset"]), abs(_number(converted["amount"], "Notes"))
     )
 
 
-def _line(row: Row, columns: _Columns, failed: dict[str, str], context: ParseContext) -> Iterator[Record]:
-    kind = normalise(row.text("Transaction Type") or "")
-    time = row.time("Timestamp", TIMES)
-    asset = _currency(context, row.text("Asset") or "")
-    ident = row.text("ID", optional=True)
-    notes = row.text("Notes", optional=True) or ""
-    if kind in INTERNAL:
-        raise RowRejected(
-            "not_a_balance_change", f"{row.text('Transaction Type')}: between the user's own wallets"
-        )
-    if kind in TRADES and (kind.startswith("advance") or _TRADE_NOTES.match(notes)):
-        yield from _trade(row, TRADES[kind], columns, time, context)
-        return
-    quantity = abs(row.amount("Quantity Transacted") or Decimal(0))
-    if kind == "convert":
-        converted = _CONVERT_NOTES.match(notes)
-        if converted is None:
-            raise RowRejected("missing_value", "a Convert whose Notes do not say what it became")
-        target = _currency(context, converted["asset"])
-        yield ledger_entry(row.line, type="trade", currency=asset, amount=-quantity, occurred_at=time)
-        yield ledger_entry(
-            row.line,
-            type="trade",
-            currency=target,
-            amount=abs(_number(converted["amount"], "Notes")),
-            occurred_at=time,
-        )
-        return
-    if kind in ("buy", "sell"):
-        yield from _simple_trade(row, kind, columns, asset, quantity, time, context)
-        return
-    if kind in LEDGER_ONLY:
-        ledger_type, direction = LEDGER_ONLY[kind]
-        yield ledger_entry(
-            row.line,
-            type=ledger_type,
-            currency=asset,
-            amount=direction * quantity,
-            occurred_at=time,
-            ledger_id=ident,
-        )
-        return
-    if kind in ("send", "receive", "deposit", "withdrawal"):
-        yield from _transfer(row, kind, columns, asset, quantity, time, ident, notes, failed.get(ident or ""))
-        return
-    raise RowRejected("unknown_operation", f"Transaction Type {row.text('Transaction Type')!r}")
-
-
-def _transfer(
-    row: Row,
-    kind: str,
-    columns: _Columns,
-    asset: str,
-    quantity: Decimal,
-    time: datetime,
-    ident: str | None,
-    notes: str,
-    status: str | None,
-) -> Iterator[Record]:
+def _transfer(line: _Line, status: str | None) -> Iterator[Record]:
+    kind, quantity = line.kind, line.quantity()
     incoming = kind in ("receive", "deposit")
-    fee = None if incoming else _fee_in_asset(row, columns)
+    fee = None if incoming else line.fee_in_asset()
     crypto = kind in ("send", "receive")
     if incoming:
         amount, change = quantity, quantity
@@ -285,28 +267,41 @@ def _transfer(
         amount, change = quantity, -quantity
     else:  # a fiat withdrawal's quantity is what left the wallet, its fee included
         amount, change = quantity - (fee or 0), -quantity
-    sent_to = _SENT_TO.match(notes) if kind == "send" else None
+    sent_to = _SENT_TO.match(line.notes) if kind == "send" else None
     yield transfer(
-        row.line,
+        line.row.line,
         kind="deposit" if incoming else "withdrawal",
-        currency=asset,
+        currency=line.asset,
         amount=amount,
         fee=fee,
-        occurred_at=time,
-        status=status or ("pending" if notes.endswith(PENDING) else "ok"),
-        transfer_id=ident,
+        occurred_at=line.time,
+        status=status or ("pending" if line.notes.endswith(PENDING) else "ok"),
+        transfer_id=line.ident,
         address=sent_to["address"] if sent_to else None,
     )
-    ledger_type = "send" if crypto else f"fiat_{kind}"
-    yield ledger_entry(
-        row.line,
-        type=ledger_type,
-        currency=asset,
-        amount=change,
-        fee=fee if kind == "send" else None,
-        occurred_at=time,
-        ledger_id=ident,
+    fee_shown = fee if kind == "send" else None  # the API shows a send's network fee only
+    yield line.entry(
+        "send" if crypto else f"fiat_{kind}", line.asset, change, fee=fee_shown, ledger_id=line.ident
     )
+
+
+def _records(line: _Line, failed: dict[str, str]) -> Iterator[Record]:
+    kind = line.kind
+    if kind in INTERNAL:
+        raise RowRejected("not_a_balance_change", f"{kind}: between the user's own wallets")
+    if kind in TRADES and (kind.startswith("advance") or _TRADE_NOTES.match(line.notes)):
+        yield from _trade(line, TRADES[kind])
+    elif kind in ("buy", "sell"):
+        yield from _simple_trade(line)
+    elif kind == "convert":
+        yield from _convert(line)
+    elif kind in LEDGER_ONLY:
+        ledger_type, direction = LEDGER_ONLY[kind]
+        yield line.entry(ledger_type, line.asset, direction * line.quantity(), ledger_id=line.ident)
+    elif kind in ("send", "receive", "deposit", "withdrawal"):
+        yield from _transfer(line, failed.get(line.ident or ""))
+    else:
+        raise RowRejected("unknown_operation", f"Transaction Type {line.row.text('Transaction Type')!r}")
 
 
 def parse(rows: Sequence[Row], context: ParseContext) -> Iterator[Record | Rejection]:
@@ -321,7 +316,7 @@ def parse(rows: Sequence[Row], context: ParseContext) -> Iterator[Record | Rejec
             failed[reversal["id"]] = "failed" if reversal["how"] == "failed" else "canceled"
     for row in rows:
         try:
-            records = list(_line(row, columns, failed, context))
+            records = list(_records(_Line.read(row, columns, context), failed))
         except RowRejected as rejected:
             yield Rejection(row.line, rejected.reason, rejected.detail, row.fields)
             continue
