@@ -4,6 +4,7 @@ into a real warehouse. What the simulator's whole report restores is tests/csv_i
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +15,7 @@ from exchange_sync.csv_import.formats import coinbase_report, for_exchange, iden
 from exchange_sync.csv_import.rejects import rejects
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.warehouse.schema import ledger, trades, transfers
-from tests.importer.conftest import account_config
+from tests.importer.conftest import SMALL, account_config
 
 V4 = (
     "ID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,Subtotal,"
@@ -251,3 +252,26 @@ def test_lines_that_are_no_balance_change_or_unreadable_are_rejected_with_their_
         5: "missing_value",
     }
     assert not any(rows.values())
+
+
+def test_the_simulators_report_names_the_apis_transactions(make_sim_account):
+    """Its v4 layout, newest first, one line per fill and per other transaction, each line's ID the
+    v2 transaction id of the API's ledger (a fill's: its base leg's), at the API's second."""
+    account = make_sim_account("coinbase", **SMALL)
+    text = account.simulator.export(account.id, "transaction_report.csv").decode()
+    lines = text.splitlines()
+    start = lines.index(V4)
+    assert lines[start - 1].startswith("User,") and "Transactions" in lines[:start]
+    report = list(csv.DictReader(lines[start:]))
+    history = account.history()
+    fills = [e for e in history["ledger"] if e["type"] == "advanced_trade_fill"]
+    others = {e["id"]: e for e in history["ledger"] if e["type"] != "advanced_trade_fill"}
+    trade_lines = [r for r in report if r["Transaction Type"].startswith("Advanced Trade")]
+    assert len(trade_lines) == len(history["trades"]) and len(report) == len(trade_lines) + len(others)
+    assert {r["ID"] for r in trade_lines} <= {e["id"] for e in fills}
+    times = [datetime.strptime(r["Timestamp"], "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC) for r in report]
+    assert times == sorted(times, reverse=True)
+    for line, when in zip(report, times, strict=True):
+        if line["ID"] in others:
+            assert when.timestamp() * 1000 == others.pop(line["ID"])["timestamp"] // 1000 * 1000
+    assert not others

@@ -106,8 +106,9 @@ def _fill(world: World, account: Account, entry: LedgerEntry, trade: Trade) -> t
     )
     kind = "Advanced Trade Buy" if trade.is_buyer else "Advanced Trade Sell"
     quantity = trade.qty if trade.is_buyer else -trade.qty
-    fee_value = trade.fee * _usd(world, quote)
-    return _line(world, account, entry, kind, quantity, fee_value, notes, in_value=True)
+    # Valued at the fill: the base's price in USD is the fill price times the quote's.
+    usd = _usd(world, quote)
+    return _line(world, account, entry, kind, quantity, trade.fee * usd, notes, price=trade.price * usd)
 
 
 def _transfer(world: World, account: Account, entry: LedgerEntry, transfer: Transfer) -> tuple[str, ...]:
@@ -141,12 +142,15 @@ def _line(
     fee: Decimal,
     notes: str,
     *,
-    in_value: bool = False,
+    price: Decimal | None = None,
 ) -> tuple[str, ...]:
-    """`fee` in the line's asset (or, `in_value`, already in the report's currency)."""
-    price = _usd(world, entry.asset)
+    """`fee` in the line's asset, or, where the line is valued at its own `price` (a fill), in
+    the report's currency already."""
+    fee_value = fee if price is not None else fee * _usd(world, entry.asset)
+    price = _usd(world, entry.asset) if price is None else price
     subtotal = abs(quantity) * price
-    fee_value = fee if in_value else fee * price
+    # Total: what the line cost the user, fees included; a sale's is what it brought, net of them.
+    total = subtotal - fee_value if kind == "Advanced Trade Sell" else subtotal + fee_value
     when = datetime.fromtimestamp(_seconds(entry), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return (
         render.tx_id(world, account, entry),
@@ -157,7 +161,7 @@ def _line(
         REPORT_CURRENCY,
         _money(price),
         _money(subtotal),
-        _money(subtotal + fee_value),
+        _money(total),
         _money(fee_value),
         notes,
     )
