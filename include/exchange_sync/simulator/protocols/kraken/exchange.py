@@ -156,6 +156,11 @@ class KrakenProtocol(ExchangeProtocol):
     def export(self, world: World, account: Account, name: str) -> str:
         return exports.export(world, account, name)
 
+    def exports_show(self, transfer: Transfer) -> bool:
+        # The exports hold transfers only as ledger entries: a deposit once credited, a withdrawal
+        # when debited (with a refund entry if it failed), so not a pending state.
+        return transfer.status != "pending" and (transfer.kind == "withdrawal" or transfer.status == "ok")
+
     # -- ground truth ------------------------------------------------------------------------
 
     def trade_truth(self, world: World, account: Account, trade: Trade) -> dict[str, Any]:
