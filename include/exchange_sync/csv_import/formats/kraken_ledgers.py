@@ -41,7 +41,7 @@ def _line(row: Row, context: ParseContext) -> Iterator[Record]:
         amount=amount,
         fee=fee,
         balance=row.amount("balance", optional=True),
-        occurred_at=kraken_names.like_ccxt(kraken_names.seconds(row)),
+        occurred_at=kraken_names.api_time(kraken_names.seconds(row)),
         ledger_id=row.text("txid"),
         refid=row.text("refid", optional=True),
     )

@@ -74,14 +74,11 @@ def seconds(row: Row, column: str = "time") -> Decimal:
     return Decimal(moment.days * 86_400 + moment.seconds) + Decimal(moment.microseconds).scaleb(-6)
 
 
-def like_ccxt(exact: Decimal) -> datetime:
-    """The time the API's row holds for the same entry: ccxt reads Kraken's JSON number of seconds
-    as a float and keeps int(seconds * 1000) (safe_integer_product / safe_timestamp), which can be
-    a millisecond below the exact value. Where the file has the digits the API sends (ledger
-    entries: 1/10,000 s), the same float gives the same millisecond."""
+def api_time(exact: Decimal) -> datetime:
+    """The time the API's row holds for the same entry. ccxt reads Kraken's JSON number of seconds
+    as a float and keeps int(seconds * 1000); for times with up to four sub-second digits (every
+    ledger time, the API's and the file's) that is the exact millisecond, the same in both. A
+    trade's API time has seven digits: about one trade in 10,000 (sub-millisecond part above
+    0.9998 ms) is rounded by ccxt's float into the next millisecond, which the file's four digits
+    cannot show; that trade's row keeps the file's millisecond until the API delivers it."""
     return from_ms(int(float(exact) * 1000))
-
-
-def exact_ms(exact: Decimal) -> datetime:
-    """The millisecond a time lies in (where the file has fewer digits than the API sends)."""
-    return from_ms(int(exact * 1000))

@@ -8,7 +8,7 @@ newest verified, which the simulator writes); the newer `...,pair,aclass,subclas
 
 As ccxt's kraken.parse_trade presents the API's trade: side = type, amount = vol, fee in the
 pair's quote currency. Times: the file has 1/10,000 s, the API 1/10,000,000 s; the row holds the
-millisecond the trade lies in, as ccxt's does (see kraken_names.exact_ms).
+millisecond the trade lies in, as ccxt's does (see kraken_names.api_time).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _line(row: Row, context: ParseContext) -> Iterator[Record]:
         cost=row.amount("cost"),
         fee_cost=row.amount("fee"),
         fee_currency=symbol.split("/")[1],
-        traded_at=kraken_names.exact_ms(kraken_names.seconds(row)),
+        traded_at=kraken_names.api_time(kraken_names.seconds(row)),
         trade_id=row.text("txid"),
         order_id=row.text("ordertxid", optional=True),
     )
