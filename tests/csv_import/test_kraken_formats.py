@@ -12,7 +12,9 @@ from pathlib import Path
 
 import ccxt
 import pytest
+from sqlalchemy import select
 
+from exchange_sync.csv_import.context import context_for
 from exchange_sync.csv_import.formats import (
     ParseContext,
     Record,
@@ -24,7 +26,9 @@ from exchange_sync.csv_import.formats import (
 from exchange_sync.csv_import.reader import read_csv
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.importer.rows import ledger_row, trade_row
-from exchange_sync.warehouse.schema import csv_rejects, ledger, trades, transfers
+from exchange_sync.importer.run import run_account_import
+from exchange_sync.warehouse.schema import csv_rejects, ledger, market_lists, trades, transfers
+from tests.fixtures.ground_truth import assert_whole_history_matches
 from tests.importer.conftest import account_config
 
 KRAKEN = for_exchange("kraken")
@@ -279,3 +283,60 @@ def test_a_ledger_file_alone_restores_transfers_and_keeps_rejects(warehouse, tmp
     again = import_csv(warehouse, config, path)
     assert sum(again.stored.values()) == 0 and again.unchanged == 4
     assert warehouse.rows(trades, "kr-ledger") == []
+
+
+@pytest.mark.parametrize("exchange", ["kraken"])
+def test_every_simulated_pair_and_asset_is_named_as_the_stored_market_list_names_it(
+    make_sim_account, connect, warehouse, tmp_path
+):
+    """The format's own names (used when no API import stored Kraken's market list) agree with
+    ccxt's market list for every pair and asset Kraken lists; with the list, the exports of an
+    account the API imported are all its rows already."""
+    account = make_sim_account(trades=40, symbols=2, deposits=4, withdrawals=2, days=60)
+    connect(f"conn_{account.id}", account.id)
+    config = account_config(account.id, "kraken")
+    run_account_import(config, warehouse)
+    m = market_lists.c
+    with warehouse.engine.connect() as conn:
+        stored = conn.execute(select(m.markets, m.currencies).where(m.exchange == "kraken")).one()
+    markets, currencies = json.loads(stored.markets), json.loads(stored.currencies)
+    assert len(markets) > 300
+    bare = ParseContext()
+    assert {market["id"]: kraken_names.symbol(market["id"], bare) for market in markets.values()} == {
+        market["id"]: symbol for symbol, market in markets.items()
+    }
+    assert {c["id"]: kraken_names.currency(c["id"], bare) for c in currencies.values()} == {
+        c["id"]: code for code, c in currencies.items()
+    }
+    context = context_for(warehouse, "kraken")
+    for name in ("ledgers.csv", "trades.csv"):
+        path = tmp_path / name
+        path.write_bytes(account.simulator.export(account.id, name))
+        report = import_csv(warehouse, config, path, context=context)
+        assert sum(report.stored.values()) == 0 and set(report.rejected) == {"duplicate_of_api"}, (
+            report.summary()
+        )
+
+
+@pytest.mark.parametrize("exchange", ["kraken"])
+def test_a_closed_account_with_every_transfer_outcome(make_sim_account, simulator, warehouse, tmp_path):
+    """Failed and canceled withdrawals (refunded in the ledger) come back failed, as ccxt calls
+    Kraken's Failure; what the ledger cannot show (a deposit not credited yet, a withdrawal still
+    pending) is named by the ground truth as unexported, and the rest is the whole history."""
+    account = make_sim_account()  # 40 deposits, 20 withdrawals: pending, failed and canceled ones
+    simulator.set_account_status(account.id, "closed")
+    config = account_config(account.id, "kraken")
+    for name in ("ledgers.csv", "trades.csv"):
+        path = tmp_path / name
+        path.write_bytes(simulator.export(account.id, name))
+        report = import_csv(warehouse, config, path)
+        assert report.rejected == {}, report.summary()
+    history = account.history()
+    assert_whole_history_matches(warehouse, account.id, history)
+    withdrawals = {w["id"]: w["status"] for w in history["withdrawals"]}
+    assert {"pending", "failed"} <= set(withdrawals.values())
+    assert history["unexported"]["withdrawals"] == [i for i, s in withdrawals.items() if s == "pending"]
+    stored = {r["transfer_id"]: r["status"] for r in warehouse.rows(transfers, account.id)}
+    assert {i: stored[i] for i, s in withdrawals.items() if s == "failed"} == {
+        i: "failed" for i, s in withdrawals.items() if s == "failed"
+    }
