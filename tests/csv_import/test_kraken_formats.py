@@ -340,3 +340,11 @@ def test_a_closed_account_with_every_transfer_outcome(make_sim_account, simulato
     assert {i: stored[i] for i, s in withdrawals.items() if s == "failed"} == {
         i: "failed" for i, s in withdrawals.items() if s == "failed"
     }
+
+
+def test_a_tab_separated_export_reads_like_the_csv(tmp_path):
+    """Kraken's export (and its AddExport API) offers TSV as well as CSV."""
+    lines = [LEDGER_HEADER, *doc_ledger_lines()]
+    as_csv = parse(tmp_path, lines)
+    as_tsv = parse(tmp_path, [line.replace('","', '"\t"').replace(",", "\t") for line in lines])
+    assert [r.values for r in as_tsv] == [r.values for r in as_csv] and len(as_csv) == 2
