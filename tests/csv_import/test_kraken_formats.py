@@ -105,6 +105,12 @@ def parse(tmp_path: Path, lines: list[str], context: ParseContext | None = None)
     return list(chosen.parse(csv_file.rows, context or ParseContext()))
 
 
+def api_client() -> ccxt.kraken:
+    client = ccxt.kraken()
+    client.number = str  # as build_client makes every client: amounts stay strings
+    return client
+
+
 def without_import_fields(row: dict) -> dict:
     return {k: v for k, v in row.items() if k not in ("account_id", "exchange", "imported_at")}
 
@@ -129,8 +135,7 @@ def test_a_file_of_another_kind_is_neither():
 def test_ledger_lines_are_the_rows_the_api_import_stores(tmp_path):
     """Each line equals ccxt's parse of the documented Ledgers entry, through the API's row code."""
     records = parse(tmp_path, [LEDGER_HEADER, *doc_ledger_lines()])
-    client = ccxt.kraken()
-    client.number = str  # as build_client makes every client: amounts stay strings
+    client = api_client()
     for record in records:
         assert isinstance(record, Record) and record.table == "ledger" and record.native_id
         txid = record.values["ledger_id"]
@@ -145,8 +150,7 @@ def test_ledger_lines_are_the_rows_the_api_import_stores(tmp_path):
 
 def test_trade_lines_are_the_rows_the_api_import_stores(tmp_path):
     records = parse(tmp_path, [TRADE_HEADER, *doc_trade_lines()])
-    client = ccxt.kraken()
-    client.number = str  # as build_client makes every client: amounts stay strings
+    client = api_client()
     for record in records:
         assert isinstance(record, Record) and record.table == "trades" and record.native_id
         txid = record.values["trade_id"]

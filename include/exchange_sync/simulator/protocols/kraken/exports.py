@@ -20,9 +20,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from exchange_sync.simulator.decimals import ZERO
 from exchange_sync.simulator.model import Account
-from exchange_sync.simulator.protocols.kraken import render, wire
+from exchange_sync.simulator.protocols.kraken import render
 
 if TYPE_CHECKING:
     from exchange_sync.simulator.state import World
@@ -72,22 +71,9 @@ def _trade_lines(world: World, account: Account) -> Iterable[dict[str, str]]:
     for entry in render.ledger_index(world, account).entries:
         if entry.type == "trade":
             booked.setdefault(id(entry.source), []).append(render.ledger_id(world, account, entry))
-    markets = world.venue("kraken").markets
     for trade in render.trade_index(world, account).trades:
-        market = markets[trade.symbol]
-        quote_decimals = render.asset_decimals(world, market.quote)
-        yield {
+        yield render.trade_fields(world, account, trade, when(render.trade_key(trade), 7)) | {
             "txid": render.trade_txid(world, account, trade),
-            "ordertxid": render.order_txid(world, account, trade),
-            "pair": market.id,
-            "time": when(render.trade_key(trade), 7),
-            "type": "buy" if trade.is_buyer else "sell",
-            "ordertype": "limit" if trade.is_maker else "market",
-            "price": wire.amount(trade.price, market.price_decimals),
-            "cost": wire.amount(trade.cost, quote_decimals),
-            "fee": wire.amount(trade.fee, quote_decimals),
-            "vol": wire.amount(trade.qty, market.qty_decimals),
-            "margin": wire.amount(ZERO, quote_decimals),
             "ledgers": ",".join(booked.get(id(trade), ())),
         }
 
