@@ -177,7 +177,8 @@ def test_asset_ids_become_ccxts_codes(native):
     ("pair", "symbol"),
     [("XXBTZUSD", "BTC/USD"), ("XETHXXBT", "ETH/BTC"), ("XXDGZEUR", "DOGE/EUR"), ("SOLUSD", "SOL/USD"),
      ("XBTUSDT", "BTC/USDT"), ("XDGUSD", "DOGE/USD"), ("USDCUSDT", "USDC/USDT"), ("XBT/EUR", "BTC/EUR"),
-     ("DOTEUR", "DOT/EUR")],
+     ("DOTEUR", "DOT/EUR"), ("USDTZUSD", "USDT/USD"), ("XTZEUR", "XTZ/EUR"), ("ZEURZUSD", "EUR/USD"),
+     ("XTZETH", "XTZ/ETH"), ("1INCHEUR", "1INCH/EUR")],
 )  # fmt: skip
 def test_pair_ids_become_unified_symbols(pair, symbol):
     assert kraken_names.symbol(pair, ParseContext()) == symbol

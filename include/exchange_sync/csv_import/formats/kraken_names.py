@@ -30,8 +30,9 @@ COMMON_CURRENCIES = {
 # first, to split an altname pair ("SOLUSDT") when no market list names it.
 QUOTE_NAMES = ("USDT", "USDC", "PYUSD", "USD", "EUR", "GBP", "CAD", "JPY", "AUD", "CHF", "XBT", "ETH",
                "DAI", "DOT")  # fmt: skip
-# Legacy pairs of two legacy assets are their ids glued (XXBTZUSD, XETHXXBT): 4 + 4 characters.
+# Legacy pairs glue asset ids (XXBTZUSD, XETHXXBT, USDTZUSD): a 4-character X/Z id at the end.
 _LEGACY_IDS = frozenset(k for k in COMMON_CURRENCIES if len(k) == 4 and k[0] in "XZ")
+_KNOWN_BASES = frozenset(COMMON_CURRENCIES) | frozenset(QUOTE_NAMES)
 # strptime patterns of the exports' times (UTC): sub-second digits in the newer files.
 TIMES = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,13 +53,7 @@ def symbol(pair: str, context: ParseContext) -> str:
     known = context.symbol(pair)
     if known:
         return known
-    if "/" in pair:
-        base, _, quote = pair.partition("/")
-    elif len(pair) == 8 and pair[:4] in _LEGACY_IDS and pair[4:] in _LEGACY_IDS:
-        base, quote = pair[:4], pair[4:]
-    else:
-        quote = next((q for q in QUOTE_NAMES if pair.endswith(q) and len(pair) > len(q)), "")
-        base = pair[: -len(quote)] if quote else ""
+    base, quote = pair.partition("/")[::2] if "/" in pair else _split(pair)
     if not base or not quote:
         raise RowRejected(
             "unknown_market",
@@ -66,6 +61,16 @@ def symbol(pair: str, context: ParseContext) -> str:
             "by API once (which stores Kraken's market list), then import the file again",
         )
     return f"{currency(base, context)}/{currency(quote, context)}"
+
+
+def _split(pair: str) -> tuple[str, str]:
+    """Base and quote of a pair id: at a legacy quote id (XXBTZUSD, USDTZUSD) where the base is a
+    name Kraken's table knows, else at the quote altname (SOLUSD; XTZEUR is XTZ/EUR, not XT/ZEUR)."""
+    legacy = [(pair[:-4], pair[-4:])] if pair[-4:] in _LEGACY_IDS else []
+    by_altname = [(pair[: -len(q)], q) for q in QUOTE_NAMES if pair.endswith(q)]
+    splits = [(base, quote) for base, quote in legacy + by_altname if base]
+    known = [split for split in splits if split[0] in _KNOWN_BASES]
+    return (known or [s for s in splits if s in by_altname] or [("", "")])[0]
 
 
 def seconds(row: Row, column: str = "time") -> Decimal:
