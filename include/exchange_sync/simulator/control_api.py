@@ -35,7 +35,9 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   `network` = Transaction.network, `address` = Transaction.address, `txid` = Transaction.txid,
   `status` = Transaction.status, the CURRENT status exactly as ccxt's parse_transaction_status
   maps the native one (ok, pending, failed, canceled; Kraken shows a canceled withdrawal as
-  Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp;
+  Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp; `unexported` lists
+  (by kind) the ids of those the exchange's export files cannot hold as they are now (Kraken's
+  ledger: a deposit not credited, a withdrawal still pending);
 * balances: {asset: {"free", "locked"}} = Balance[code].free / .used;
 * ledger (oldest first; [] for exchanges without a ledger stream): `id` = LedgerEntry.id,
   `refid` = LedgerEntry.referenceId (the trade's txid, the transfer's refid), `type` = the

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exchange_sync.csv_import.formats import coinbase_report, generic
+from exchange_sync.csv_import.formats import coinbase_report, generic, kraken_ledgers, kraken_trades
 from exchange_sync.csv_import.formats.base import CsvFormat, ParseContext, Record, Rejection
 
 # One entry per format module; the most specific match wins (most identifying columns).
-FORMATS: tuple[CsvFormat, ...] = (generic.FORMAT, coinbase_report.FORMAT)
+FORMATS: tuple[CsvFormat, ...] = (
+    generic.FORMAT,
+    coinbase_report.FORMAT,
+    kraken_ledgers.FORMAT,
+    kraken_trades.FORMAT,
+)
 
 __all__ = ["FORMATS", "CsvFormat", "ParseContext", "Record", "Rejection", "for_exchange", "identify"]
 
