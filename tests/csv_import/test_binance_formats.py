@@ -85,6 +85,21 @@ def test_spot_trade_history_values_carry_their_asset(tmp_path):
     assert all(r["trade_id"] is None for r in rows)  # no id: content ids and the matching rule
 
 
+def test_a_spreadsheets_semicolon_file_has_decimal_commas(tmp_path):
+    text = (
+        "Date(UTC);Pair;Side;Price;Executed;Amount;Fee\n"
+        "2024-05-16 12:57:55;ETHUSDT;BUY;1674,12;0,017ETH;28,46004USDT;0,00009883BNB\n"
+    )
+    (row,) = [r.values for r in parse(tmp_path, text)]
+    assert (row["price"], row["amount"], row["cost"], row["fee_cost"], row["fee_currency"]) == (
+        Decimal("1674.12"),
+        Decimal("0.017"),
+        Decimal("28.46004"),
+        Decimal("0.00009883"),
+        "BNB",
+    )
+
+
 def test_older_trade_history_and_the_stored_market_list(tmp_path):
     text = (
         "Date(UTC),Market,Type,Price,Amount,Total,Fee,Fee Coin\n"

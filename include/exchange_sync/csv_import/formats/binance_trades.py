@@ -18,7 +18,7 @@ from exchange_sync.csv_import.formats.binance_values import (
     TIME_PRECISION_MS,
     TIMES,
     currency,
-    number,
+    plain,
     with_asset,
 )
 from exchange_sync.csv_import.values import Row, RowRejected
@@ -66,7 +66,7 @@ def _newest(row: Row, context: ParseContext) -> Record:
         row.line,
         symbol=_symbol(context, pair, base, quote),
         side=_side(row, "Side"),
-        price=number("Price", row.text("Price") or ""),
+        price=plain(row, "Price"),
         amount=qty,
         cost=cost,
         fee_cost=fee,
@@ -87,10 +87,10 @@ def _older(row: Row, context: ParseContext) -> Record:
         row.line,
         symbol=symbol,
         side=_side(row, "Type"),
-        price=number("Price", row.text("Price") or ""),
-        amount=number("Amount", row.text("Amount") or ""),
-        cost=number("Total", row.text("Total") or ""),
-        fee_cost=number("Fee", row.text("Fee") or ""),
+        price=plain(row, "Price"),
+        amount=plain(row, "Amount"),
+        cost=plain(row, "Total"),
+        fee_cost=plain(row, "Fee"),
         fee_currency=currency(context, (row.text("Fee Coin") or "").upper()),
         traded_at=row.time("Date(UTC)", TIMES),
     )

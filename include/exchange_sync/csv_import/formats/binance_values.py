@@ -18,6 +18,7 @@ COMMON_CURRENCIES = {"YOYO": "YOYOW"}
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _WITH_ASSET = re.compile(rf"({_NUMBER})([A-Za-z][A-Za-z0-9]*)")
 
 
@@ -26,13 +27,21 @@ def currency(context: ParseContext, native: str) -> str:
     return COMMON_CURRENCIES.get(code, code) if code == native else code
 
 
-def number(column: str, text: str) -> Decimal:
-    """An exact decimal; the website writes large values with thousands separators ("1,234.5")."""
-    if _THOUSANDS.fullmatch(text):
+def number(column: str, text: str, decimal_comma: bool = False) -> Decimal:
+    """An exact decimal; the website writes large values with thousands separators ("1,234.5").
+    In a `;`-separated file (a European spreadsheet's) a comma is the decimal point instead."""
+    if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
+    elif _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
     if not re.fullmatch(_NUMBER, text):
         raise RowRejected("bad_amount", f"column {column!r}: {text!r} is not a number")
     return Decimal(text)
+
+
+def plain(row: Row, column: str) -> Decimal:
+    """A column's number without an asset (the older trade file, prices)."""
+    return number(column, row.text(column) or "", row.decimal_comma)
 
 
 def with_asset(row: Row, column: str, assets: Sequence[str] = ()) -> tuple[Decimal, str]:
@@ -41,8 +50,11 @@ def with_asset(row: Row, column: str, assets: Sequence[str] = ()) -> tuple[Decim
     text = (row.text(column) or "").replace(" ", "")
     for asset in sorted(assets, key=len, reverse=True):
         if asset and text.upper().endswith(asset.upper()) and len(text) > len(asset):
-            return number(column, text[: -len(asset)]), asset
-    plain = text.replace(",", "") if _THOUSANDS.match(text) else text
+            return number(column, text[: -len(asset)], row.decimal_comma), asset
+    if row.decimal_comma and _DECIMAL_COMMA.match(text):
+        plain = text.replace(",", ".", 1)
+    else:
+        plain = text.replace(",", "") if _THOUSANDS.match(text) else text
     found = _WITH_ASSET.fullmatch(plain)
     if found is None:
         raise RowRejected("bad_amount", f"column {column!r}: {text!r} is not an amount with its asset")
