@@ -13,6 +13,7 @@ import pytest
 
 from exchange_sync.csv_import.formats import ParseContext, Record, Rejection, for_exchange, identify
 from exchange_sync.csv_import.reader import read_csv
+from exchange_sync.csv_import.rejects import rejects
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.simulator.model import AccountSpec, Reward
 from exchange_sync.simulator.protocols.binance import exports
@@ -240,6 +241,11 @@ def test_transaction_history_alone_stores_the_off_stream_flows_once(rewarded, wa
     assert warehouse.rows(trades, account.id) == [] and warehouse.rows(transfers, account.id) == []
     legs = sum(1 for _ in path.read_text().splitlines()[1:]) - len(rewards)
     assert report.rejected == {"covered_by_export": legs}
+    # ... and each says that the trade or transfer it belongs to is not stored yet.
+    details = [r["detail"] for r in rejects(warehouse.engine, account.id, report.import_id)]
+    assert len(details) == legs and all(
+        d.endswith("none is stored yet") or d.startswith("'Withdraw' is a transfer") for d in details
+    )
     assert report.stored == {"trades": 0, "transfers": 0, "ledger": len(rewards)}
     again = import_csv(warehouse, config, path)
     assert sum(again.stored.values()) == 0 and again.unchanged == len(rewards)

@@ -6,7 +6,8 @@ It repeats trades and transfers as their balance legs ("Transaction Buy" / "Tran
 "Transaction Fee", "Deposit", "Withdraw") without price, fee asset or TXID: those are never stored
 from here, whatever was imported before, since the whole trade comes from the Spot Trade History
 (or the API's myTrades) and the whole transfer from the Deposit / Withdraw History (or the API);
-each such line is a `covered_by_export` rejection naming that file. Moves between the account's
+each such line is rejected: `duplicate_of_api` or `covered_by_export`, naming the stored row it
+belongs to (binance_legs.py), or that none is stored yet. Moves between the account's
 own wallets (Spot ↔ Funding, Earn subscriptions and redemptions) change no total: rejected as
 `not_a_balance_change`. What no other file or stream holds (Earn interest, staking rewards,
 airdrops, distributions, Convert, dust to BNB, fiat, commissions...) becomes ledger rows, type =
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from exchange_sync.csv_import.formats import binance_legs
 from exchange_sync.csv_import.formats.base import CsvFormat, ParseContext, Record, each_line, ledger_entry
 from exchange_sync.csv_import.formats.binance_values import TIME_PRECISION_MS, TIMES, currency
 from exchange_sync.csv_import.values import Row, RowRejected
@@ -89,5 +91,6 @@ FORMAT = CsvFormat(
     required=("UTC_Time", "Account", "Operation", "Coin", "Change"),
     parse=each_line(_line),
     time_precision_ms=TIME_PRECISION_MS,
+    review=binance_legs.review,
     notes="Account → Statements → Transaction History → Generate all statements.",
 )
