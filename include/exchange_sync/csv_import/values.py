@@ -23,6 +23,7 @@ REASONS = {
     "duplicate_of_api": "the API delivered the same entry (named in the detail)",
     "outside_history_window": "older than the account's history_start in the registry",
     "superseded": "stored from the CSV, then delivered by the API (which now holds it)",
+    "covered_by_export": "a part of an entry another export holds whole (Binance: a trade's balance legs)",
 }
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

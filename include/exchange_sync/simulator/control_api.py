@@ -175,6 +175,7 @@ def account_view(world: World, account: Account) -> dict[str, Any]:
         },
         "markets": list(account.markets),
         "market_ids": [world.venue(account.exchange).markets[s].id for s in account.markets],
+        "delisted": sorted(account.delisted),
     }
 
 
@@ -285,6 +286,17 @@ def add_routes(app: web.Application, world: World) -> None:
             raise WorldError(400, f"status must be one of {list(FINAL_STATUSES)}", "status")
         transfer = world.settle(account.id, request.match_info["transfer_id"], status)
         return _reply(world.protocol(account.exchange).transfer_truth(world, account, transfer))
+
+    @routes.post("/_sim/accounts/{account}/delisted")
+    async def delist(request: web.Request) -> web.Response:
+        """A market delisted for the account: its trades there vanish from the API, not from its
+        history or exports (a protocol without trade delisting ignores it)."""
+        account_id = request.match_info["account"]
+        world.account(account_id)
+        symbol = (await _body(request)).get("symbol")
+        if not isinstance(symbol, str) or not symbol:
+            raise WorldError(400, "symbol must be a unified market symbol such as 'ETH/BTC'", "symbol")
+        return _reply(account_view(world, world.delist(account_id, symbol)))
 
     @routes.post("/_sim/accounts/{account}/status")
     async def set_status(request: web.Request) -> web.Response:

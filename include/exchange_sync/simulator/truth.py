@@ -123,5 +123,7 @@ def history(world: World, account: Account) -> dict[str, Any]:
             for kind, transfers in (("deposits", account.deposits), ("withdrawals", account.withdrawals))
         },
         "balances": balances_view(world, account),
+        # Markets whose trades the API no longer returns (POST /_sim/accounts/{id}/delisted).
+        "delisted": sorted(account.delisted),
         "ledger": protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [],
     }
