@@ -66,6 +66,9 @@ class SimulatorClient:
     def add_activity(self, account_id: str, **counts: int) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/activity", counts)
 
+    def delist(self, account_id: str, symbol: str) -> dict:
+        return self.request("POST", f"/_sim/accounts/{account_id}/delisted", {"symbol": symbol})
+
     def set_account_status(self, account_id: str, status: str) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/status", {"status": status})
 

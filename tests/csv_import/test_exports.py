@@ -18,11 +18,6 @@ from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
 
 PRECISION = {f.name: f.time_precision_ms for f in FORMATS}
-# Exchanges whose exports record balance changes only (OKX's funding history) cannot show a
-# transfer still in flight: a deposit not yet credited is not in them, a withdrawal not yet done
-# looks done. Their closed accounts are closed with nothing in flight (as OKX closes an account
-# only then: assumed), so the comparison is with the history as it then is.
-SETTLED_BEFORE_CLOSING = {"okx"}
 
 
 @pytest.fixture
@@ -71,11 +66,6 @@ def assert_no_rejects_but_duplicates(reports: list[CsvImportReport]) -> None:
 @every_exchange
 def test_exports_alone_complete_a_closed_account(exports_account, warehouse, simulator, tmp_path):
     """A closed account, never imported by API: its final exports are its whole history."""
-    if exports_account.exchange in SETTLED_BEFORE_CLOSING:
-        history = exports_account.history()
-        for kind in ("deposits", "withdrawals"):
-            for pending in (t for t in history[kind] if t["status"] == "pending"):
-                simulator.settle_transfer(exports_account.id, pending["id"], "ok")
     simulator.set_account_status(exports_account.id, "closed")
     reports = import_exports(exports_account, warehouse, tmp_path)
     assert_no_rejects_but_duplicates(reports)

@@ -342,3 +342,23 @@ def test_named_through_the_stored_market_list_as_the_api_names_them(
         assert sum(report.stored.values()) == 0, report.summary()
         assert "duplicate_of_api" in report.rejected, report.summary()
         assert set(report.rejected) <= {"duplicate_of_api", "covered_by_export"}, report.summary()
+
+
+def test_a_closed_account_with_transfers_in_flight(simulator, make_sim_account, warehouse, tmp_path):
+    """A deposit not yet credited is in neither file, a withdrawal not yet done is in the funding
+    history as done: ground truth names both `unexported`, and the rest is the whole history."""
+    from exchange_sync.csv_import.run import import_csv
+    from tests.fixtures.ground_truth import assert_whole_history_matches
+    from tests.importer.conftest import account_config
+
+    account = make_sim_account("okx", trades=30, symbols=2, deposits=4, withdrawals=2, days=60)
+    simulator.add_activity(account.id, pending_deposits=1, pending_withdrawals=1)
+    simulator.set_account_status(account.id, "closed")
+    history = account.history()
+    assert all(history["unexported"].values())  # one of each kind is in flight
+    for name in ("trading-account-history.csv", "funding-account-history.csv"):
+        path = tmp_path / name
+        path.write_bytes(simulator.export(account.id, name))
+        report = import_csv(warehouse, account_config(account.id, "okx"), path)
+        assert not report.rejected, report.summary()
+    assert_whole_history_matches(warehouse, account.id, history, 1000)

@@ -16,6 +16,7 @@ REASONS = {
     "bad_amount": "an amount that is not an exact number",
     "missing_value": "a required column is empty",
     "unknown_operation": "a type of entry the format does not know",
+    "unknown_market": "a market id that neither the stored market list nor the format can name",
     "not_a_balance_change": "a line that moves nothing (e.g. between the account's own wallets)",
     "truncated_line": "fewer fields than the header (a file cut off while written or copied)",
     "extra_fields": "more fields than the header",

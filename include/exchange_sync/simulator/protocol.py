@@ -136,6 +136,13 @@ class ExchangeProtocol(ABC):
         """The text of one export file (a name from export_names)."""
         raise KeyError(name)
 
+    def exports_show(self, transfer: Transfer) -> bool:
+        """Whether the export files hold this transfer as it is now (its status included): ground
+        truth lists the others under `unexported`, which exports alone cannot restore. Most
+        exchanges export their transfer histories whole; Kraken's ledger holds a deposit only once
+        credited and cannot tell a pending withdrawal from a done one."""
+        return True
+
     # -- ground truth (as ccxt's unified parse presents it) -------------------------------------
 
     def shows(self, transfer: Transfer) -> bool:

@@ -174,7 +174,7 @@ def parse(rows: Sequence[Row], context: ParseContext) -> Iterator[Record | Rejec
                 instrument = _first(row, "Symbol", "Instrument") or ""
                 symbol = symbol_of(instrument, context)
                 if symbol is None:
-                    raise RowRejected("missing_value", f"column 'Symbol': {instrument!r} is not a spot pair")
+                    raise RowRejected("unknown_market", f"column 'Symbol': {instrument!r} is not a spot pair")
                 groups[(row.text("Order id") or "", record.values["occurred_at"], symbol)].append(leg)
         except RowRejected as rejected:
             yield Rejection(row.line, rejected.reason, rejected.detail, row.fields)

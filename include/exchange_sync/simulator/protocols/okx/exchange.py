@@ -166,6 +166,11 @@ class OkxProtocol(ExchangeProtocol):
     def export(self, world: World, account: Account, name: str) -> str:
         return exports.export(world, account, name)
 
+    def exports_show(self, transfer: Transfer) -> bool:
+        # The funding history is the funding account's bills: a deposit appears once credited, a
+        # withdrawal when debited (shown done until a refund line follows), so no pending state.
+        return transfer.status != "pending"
+
     # -- ground truth ------------------------------------------------------------------------
 
     def trade_truth(self, world: World, account: Account, trade: Trade) -> dict[str, Any]:
