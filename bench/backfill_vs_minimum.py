@@ -41,7 +41,7 @@ from exchange_sync.profiles import get_profile
 from exchange_sync.recovery import backfill
 from exchange_sync.registry import AccountConfig
 from exchange_sync.registry.model import DEFAULT_POOL_SLOTS
-from exchange_sync.sim_client import SimulatorClient, spawn_simulator
+from exchange_sync.sim_client import SimulatorClient, ip_weight, spawn_simulator
 from exchange_sync.warehouse import Warehouse
 
 EXCHANGE = "binance"
@@ -50,12 +50,6 @@ CONN_ID = "bench_gap"
 GAP_DAYS = 30
 WEIGHT_PER_MINUTE = 6000
 MARKET_LIST = "/api/v3/exchangeInfo"
-
-
-def request_weight(costs: dict, path: str) -> int:
-    """A request's weight in the IP's REQUEST_WEIGHT bucket (0 for the sapi endpoints' own)."""
-    cost = costs.get(path.split("?")[0].removeprefix(f"/{EXCHANGE}"), {})
-    return cost["weight"] if "REQUEST_WEIGHT" in cost.get("buckets", ()) else 0
 
 
 def minimum_weight(simulator: SimulatorClient, costs: dict) -> tuple[int, dict[str, int]]:
@@ -71,7 +65,7 @@ def minimum_weight(simulator: SimulatorClient, costs: dict) -> tuple[int, dict[s
         "/api/v3/account": 1,
         "/api/v3/myTrades": sum(per_symbol.get(s, 0) // 1000 + 1 for s in symbols),
     }
-    return sum(n * request_weight(costs, p) for p, n in least.items()), least
+    return sum(n * ip_weight(costs, EXCHANGE, p) for p, n in least.items()), least
 
 
 def run_backfill(account: AccountConfig, warehouse: Warehouse, slots: int) -> int:
@@ -140,7 +134,7 @@ def main() -> None:
         proc.terminate()
         proc.wait()
 
-    used = sum(request_weight(costs, r["path"]) for r in made)
+    used = sum(ip_weight(costs, EXCHANGE, r["path"]) for r in made)
     calls = Counter(r["path"].split("?")[0].removeprefix(f"/{EXCHANGE}") for r in made)
     bound = least / (WEIGHT_PER_MINUTE / 60)
     mode = "unshared (each chunk its own client, as before)" if args.unshared else "one client per backfill"

@@ -30,17 +30,11 @@ from exchange_sync.hooks.ccxt import CLIENT_PACING_ENV
 from exchange_sync.importer.run import run_account_import
 from exchange_sync.profiles import get_profile
 from exchange_sync.registry import AccountConfig
-from exchange_sync.sim_client import spawn_simulator
+from exchange_sync.sim_client import ip_weight, spawn_simulator
 from exchange_sync.warehouse import Warehouse
 
 WEIGHT_PER_MINUTE = 6000
 HISTORY_DAYS = 60
-
-
-def ip_weight(costs: dict, exchange: str, path: str) -> int:
-    """A request's weight in the exchange's per-IP REQUEST_WEIGHT bucket."""
-    cost = costs.get(path.split("?")[0].removeprefix(f"/{exchange}"), {})
-    return cost["weight"] if "REQUEST_WEIGHT" in cost.get("buckets", ()) else 0
 
 
 def main() -> None:

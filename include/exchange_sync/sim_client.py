@@ -144,3 +144,10 @@ def spawn_simulator(*args: str, seed: int = 42) -> tuple[subprocess.Popen, Simul
             threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc, SimulatorClient(match.group(1))
     raise RuntimeError(f"the simulator did not start (exit code {proc.wait()})")
+
+
+def ip_weight(costs: dict, exchange: str, path: str) -> int:
+    """A request's weight in the exchange's per-IP REQUEST_WEIGHT bucket (Binance; 0 for a route
+    counted elsewhere), from the simulator's `costs` (exchanges()[exchange]["costs"])."""
+    cost = costs.get(path.split("?")[0].removeprefix(f"/{exchange}"), {})
+    return cost["weight"] if "REQUEST_WEIGHT" in cost.get("buckets", ()) else 0

@@ -4,7 +4,6 @@ Airflow's REST API."""
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.error
 from collections.abc import Callable
@@ -15,12 +14,6 @@ from exchange_sync.warehouse import Warehouse
 from tests.fixtures.ground_truth import assert_warehouse_matches
 
 FIRST_RUN_DEADLINE = 120  # seconds from "DAG unpaused" to a successful first run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_successful_run(api: AirflowAPI, dag_id: str, seconds: float = FIRST_RUN_DEADLINE) -> dict:

@@ -23,8 +23,9 @@ from exchange_sync.airflow_api import AirflowAPI
 from exchange_sync.sim_client import SimulatorClient
 from exchange_sync.warehouse import Warehouse
 from tests.conftest import REPO
-from tests.e2e.runs import free_port, revoke_then_rotate_through_the_rest_api, wait_for_successful_run
+from tests.e2e.runs import revoke_then_rotate_through_the_rest_api, wait_for_successful_run
 from tests.fixtures.ground_truth import assert_warehouse_matches
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.e2e
 # The demo registry's accounts, by exchange (dags/accounts.yaml).

@@ -34,7 +34,6 @@ from sqlalchemy.engine import make_url
 from exchange_sync.airflow_api import AirflowAPI
 from exchange_sync.sim_client import SimulatorClient
 from exchange_sync.warehouse import Warehouse
-from tests.e2e.runs import free_port
 from tests.fixtures.compose import (
     BIN,
     REPO,
@@ -46,6 +45,7 @@ from tests.fixtures.compose import (
     init_script,
     service_commands,
 )
+from tests.fixtures.ports import free_port
 
 _DATABASE_URL = re.compile(r"(?P<scheme>[\w+]+)://airflow:airflow@postgres/(?P<database>\w+)")
 REDIS_DB = 11  # compose's broker uses database 0 of its own Redis; this machine's Redis is shared

@@ -18,6 +18,7 @@ import pytest
 from exchange_sync.hooks.ccxt import CLIENT_PACING_ENV
 from exchange_sync.hooks.shared import BUDGET_AHEAD_SECONDS
 from exchange_sync.importer.run import run_account_import
+from exchange_sync.sim_client import ip_weight
 from tests.fixtures.ground_truth import assert_warehouse_matches
 from tests.importer.conftest import account_config
 
@@ -36,12 +37,6 @@ def limited(simulator, monkeypatch):
     simulator.set_ratelimit(enabled=True, weight_per_minute=WEIGHT_PER_MINUTE)
     yield
     simulator.set_ratelimit(enabled=False, weight_per_minute=6000)
-
-
-def ip_weight(costs: dict, exchange: str, path: str) -> int:
-    """A request's weight in the exchange's per-IP bucket."""
-    cost = costs.get(path.split("?")[0].removeprefix(f"/{exchange}"), {})
-    return cost["weight"] if "REQUEST_WEIGHT" in cost.get("buckets", ()) else 0
 
 
 @pytest.mark.parametrize("exchange", PER_IP)

@@ -5,7 +5,6 @@ driven by Playwright (never Playwright's own browser download: it cannot reach t
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.ports import free_port
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
