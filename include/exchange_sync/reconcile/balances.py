@@ -97,8 +97,12 @@ def reconcile_balances(movements: list[Movement], snapshots: list[Snapshot]) -> 
         expected = balance if agrees else max(stated)
         asset(code).checks.append(Check(time, agrees, "ledger balance", expected, balance))
 
+    # Every asset is checked at every snapshot: one neither listed nor held then agrees, so its
+    # divergence is dated after that snapshot.
+    universe = sorted({m.asset for m in movements} | {code for _, totals in snapshots for code in totals})
+
     def check_snapshot(taken_at: datetime, totals: dict[str, Decimal]) -> None:
-        for code in set(totals) | {c for c, v in running.items() if v}:
+        for code in universe:
             computed, reported = running[code], totals.get(code, ZERO)
             asset(code).checks.append(Check(taken_at, computed == reported, "snapshot", reported, computed))
 
