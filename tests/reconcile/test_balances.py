@@ -28,7 +28,8 @@ def _by_asset(report: dict) -> dict[str, dict]:
 
 
 def _differences(report: dict) -> dict[str, Decimal]:
-    return {a["asset"]: Decimal(a["difference"]) for a in report["assets"] if a["asset"] in report["differences"]}
+    differing = [a for a in report["assets"] if a["asset"] in report["differences"]]
+    return {a["asset"]: Decimal(a["difference"]) for a in differing}
 
 
 def _snapshot_times(warehouse, account_id: str) -> list[datetime]:

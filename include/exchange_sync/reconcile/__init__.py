@@ -51,9 +51,7 @@ def reconcile_account(
         "negative": [{"asset": a["asset"], **a["negative"]} for a in shown if a["negative"]],
         # A difference with a gap in the history is explained by it (history the API cannot give,
         # or a stream left out); one without is a flow no imported stream returns.
-        "gaps": [
-            {"stream": stream, **gap} for stream, info in streams.items() for gap in info["gaps"]
-        ]
+        "gaps": [{"stream": stream, **gap} for stream, info in streams.items() for gap in info["gaps"]]
         if differences
         else [],
     }
