@@ -154,9 +154,9 @@ def test_status_json_and_table_carry_reconciliation_and_coverage(
 
     assert main(["status", "--registry", str(registry)]) == 0
     table = capsys.readouterr().out
-    since = by_asset[conversion["to_currency"]]["since"][:10]
+    gained = by_asset[conversion["to_currency"]]
     line = (
-        f"  {account.id}: {conversion['to_currency']}: reported {by_asset[conversion['to_currency']]['reported']}, "
-        f"computed {by_asset[conversion['to_currency']]['computed']}, differs by {conversion['to_amount']} since {since}"
+        f"  {account.id}: {conversion['to_currency']}: reported {gained['reported']}, "
+        f"computed {gained['computed']}, differs by {conversion['to_amount']} since {gained['since'][:10]}"
     )
     assert line in table.splitlines()
