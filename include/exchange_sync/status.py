@@ -136,7 +136,9 @@ def _coverage_lines(status: dict[str, Any]) -> list[str]:
     lines = [
         f"  {acc['account']}: {stream} {gap['from'][:10]} to {gap['to'][:10]}: {gap['reason']}"
         for acc in status["accounts"]
-        for stream, info in (acc.get("coverage") or {}).get("streams", {}).items()
+        # An account never imported has no history to be incomplete: the table says "never".
+        if (acc.get("coverage") or {}).get("first_import_at")
+        for stream, info in acc["coverage"]["streams"].items()
         for gap in info["gaps"]
     ]
     return ["", "History not imported (coverage gaps):", *lines] if lines else []
