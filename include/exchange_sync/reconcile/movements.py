@@ -19,11 +19,12 @@ count like API rows: the CSV import's matching rule already kept them from being
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from exchange_sync import streams
@@ -38,9 +39,11 @@ REFUNDED = ("failed", "canceled")
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
+class Movement(NamedTuple):
+    # A tuple, not a dataclass: an account of 100,000 trades has 300,000 of them (`status` reads
+    # them on every call). Sorted by (time, debit): at one moment credits come first.
     time: datetime
+    debit: bool  # change < 0
     table: str  # trades | transfers | ledger
     row_id: str  # the row's id in its table (trade_id, transfer_id, ledger_id)
     what: str  # "BTC/USDT sell", "withdrawal", the ledger entry's type
@@ -74,28 +77,41 @@ def movements(conn: Connection, account: AccountConfig) -> tuple[str, list[Movem
     if chosen == TRADES_AND_TRANSFERS_BASIS:
         found += _trades(conn, account.id)
         found += _transfers(conn, account.id)
-    found.sort(key=lambda m: (m.time, m.change < 0))
+    found.sort(key=itemgetter(0, 1))
     return chosen, found
+
+
+def _raw(*columns: Any) -> list[Any]:
+    """Columns read as the driver returns them: the exact-decimal and UTC column types' own
+    conversions cost more than the whole reconciliation at 100,000 rows. Amounts are canonical
+    decimal strings on SQLite and NUMERIC (Decimal) on PostgreSQL: Decimal() of either is exact."""
+    return [type_coerce(c, String) for c in columns]
+
+
+def _utc(value: datetime | str) -> datetime:
+    # SQLite: naive UTC text ("2025-01-01 00:00:00.000000"); PostgreSQL: an aware datetime.
+    if isinstance(value, str):
+        return datetime.fromisoformat(f"{value}+00:00")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _decimal(value: Decimal | str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def _ledger(conn: Connection, account_id: str, net: bool) -> list[Movement]:
     c = schema.ledger.c
-    query = select(
-        c.ledger_id, c.type, c.currency, c.amount, c.fee, c.balance, c.occurred_at, c.source
-    ).where(c.account_id == account_id)
-    return [
-        Movement(
-            time,
-            "ledger",
-            ledger_id,
-            kind,
-            source,
-            currency,
-            amount if net else amount - (fee or ZERO),
-            balance,
+    amounts = _raw(c.amount, c.fee, c.balance, c.occurred_at)
+    query = select(c.ledger_id, c.type, c.currency, *amounts, c.source).where(c.account_id == account_id)
+    found = []
+    for ledger_id, kind, currency, amount, fee, balance, time, source in conn.execute(query).all():
+        change = Decimal(amount) if net or fee is None else Decimal(amount) - Decimal(fee)
+        found.append(
+            Movement(
+                _utc(time), change < 0, "ledger", ledger_id, kind, source, currency, change, _decimal(balance)
+            )
         )
-        for ledger_id, kind, currency, amount, fee, balance, time, source in conn.execute(query)
-    ]
+    return found
 
 
 def _trades(conn: Connection, account_id: str) -> list[Movement]:
@@ -104,39 +120,45 @@ def _trades(conn: Connection, account_id: str) -> list[Movement]:
         c.trade_id,
         c.symbol,
         c.side,
-        c.price,
-        c.amount,
-        c.cost,
-        c.fee_cost,
+        *_raw(c.price, c.amount, c.cost, c.fee_cost, c.traded_at),
         c.fee_currency,
-        c.traded_at,
         c.source,
     ).where(c.account_id == account_id)
     found = []
-    for trade_id, symbol, side, price, amount, cost, fee, fee_currency, time, source in conn.execute(query):
+    add = found.append
+    for trade_id, symbol, side, price, amount, cost, fee, time, fee_currency, source in conn.execute(
+        query
+    ).all():
         base, quote = symbol.split(":")[0].split("/")
-        cost = price * amount if cost is None else cost
-        sign = 1 if side == "buy" else -1
+        moment, amount = _utc(time), Decimal(amount)
+        cost = Decimal(price) * amount if cost is None else Decimal(cost)
         what = f"{symbol} {side}"
-        found.append(Movement(time, "trades", trade_id, what, source, base, sign * amount))
-        found.append(Movement(time, "trades", trade_id, what, source, quote, -sign * cost))
-        if fee and fee_currency:
-            found.append(Movement(time, "trades", trade_id, what, source, fee_currency, -fee))
+        if side == "buy":
+            add(Movement(moment, False, "trades", trade_id, what, source, base, amount))
+            add(Movement(moment, True, "trades", trade_id, what, source, quote, -cost))
+        else:
+            add(Movement(moment, True, "trades", trade_id, what, source, base, -amount))
+            add(Movement(moment, False, "trades", trade_id, what, source, quote, cost))
+        if fee is not None and fee_currency and (fee := Decimal(fee)):
+            add(Movement(moment, fee > 0, "trades", trade_id, what, source, fee_currency, -fee))
     return found
 
 
 def _transfers(conn: Connection, account_id: str) -> list[Movement]:
     c = schema.transfers.c
-    query = select(
-        c.transfer_id, c.kind, c.currency, c.amount, c.fee, c.status, c.occurred_at, c.source
-    ).where(c.account_id == account_id)
+    amounts = _raw(c.amount, c.fee, c.occurred_at)
+    query = select(c.transfer_id, c.kind, c.currency, *amounts, c.status, c.source).where(
+        c.account_id == account_id
+    )
     found = []
-    for transfer_id, kind, currency, amount, fee, status, time, source in conn.execute(query):
+    for transfer_id, kind, currency, amount, fee, time, status, source in conn.execute(query).all():
         if kind == "deposit" and status == "ok":
-            change = amount
+            change = Decimal(amount)
         elif kind == "withdrawal" and status not in REFUNDED:
-            change = -(amount + (fee or ZERO))
+            change = -(Decimal(amount) + (ZERO if fee is None else Decimal(fee)))
         else:
             continue
-        found.append(Movement(time, "transfers", transfer_id, kind, source, currency, change))
+        found.append(
+            Movement(_utc(time), change < 0, "transfers", transfer_id, kind, source, currency, change)
+        )
     return found
