@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from exchange_sync import streams
+from exchange_sync.csv_import.run import import_csv
 from exchange_sync.importer.run import run_account_import
-from exchange_sync.reconcile import reconcile_account
+from exchange_sync.reconcile import account_coverage, reconcile_account
 from exchange_sync.warehouse.schema import balance_snapshots
 from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
@@ -114,6 +115,37 @@ def test_a_binance_conversion_reports_its_amounts_and_time(make_sim_account, con
         assert (entry["agreed_until"], entry["since"]) == (first.isoformat(), second.isoformat())
     assert all(first < _when(c["timestamp"]) <= second for c in made)
     assert report["gaps"] == []  # every stream covered: a flow no stream returns
+
+
+def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
+    make_sim_account, connect, warehouse, simulator, tmp_path
+):
+    """The flow no API stream returns, from the export (the generic template's convert and dust
+    rows, stored as ledger rows): the account balances again, and coverage shows the CSV rows."""
+    account = make_sim_account(**SMALL)
+    connect(f"conn_{account.id}", account.id)
+    config = account_config(account.id)
+    run_account_import(config, warehouse)
+    made = simulator.add_conversions(account.id, count=2) + simulator.add_conversions(account.id, kind="dust")
+    run_account_import(config, warehouse)
+    assert not reconcile_account(warehouse, config)["balanced"]
+
+    lines = ["kind,time,amount,currency"]
+    for c in made:
+        moment = _when(c["timestamp"]).isoformat()
+        lines += [f"{c['kind']},{moment},-{c['from_amount']},{c['from_currency']}"]
+        lines += [f"{c['kind']},{moment},{c['to_amount']},{c['to_currency']}"]
+    export = tmp_path / "conversions.csv"
+    export.write_text("\n".join(lines) + "\n")
+    assert import_csv(warehouse, config, export).stored["ledger"] == 2 * len(made)
+
+    report = reconcile_account(warehouse, config)
+    assert report["balanced"] is True and report["negative"] == [], report["differences"]
+    ledger = account_coverage(warehouse, config)["streams"][streams.LEDGER]
+    assert (ledger["api"], ledger["gaps"], ledger["rows"]["csv"]["rows"]) == (False, [], 2 * len(made))
+    assert ledger["covered"] == [
+        {"from": _when(made[0]["timestamp"]).isoformat(), "to": _when(made[-1]["timestamp"]).isoformat()}
+    ]
 
 
 def test_a_negative_running_balance_is_flagged_at_its_first_row(make_sim_account, connect, warehouse):

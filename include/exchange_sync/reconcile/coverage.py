@@ -1,6 +1,7 @@
 """Which time windows of each stream are imported, and which are gaps, from the warehouse alone.
 
-Per stream of the account's exchange (its profile), from `history_start` to now:
+Per stream of the account's exchange (its profile), from `history_start` to now (and the ledger
+where only CSV imports fill it, e.g. Binance's convert and dust rows: `"api": false`, no gaps):
 
 * the API covers `history_start` (or, where the API forgets, what it still served at the first
   import: the oldest balance snapshot minus the profile's retention) up to the stream's cursor
@@ -56,9 +57,14 @@ def coverage(
     ).scalar()
     stopped = "frozen" if frozen else "incident" if incident else None
     report: dict[str, Any] = {}
-    for stream in profile.sources if profile else ():
-        table, time_column, kind = STREAM_ROWS[stream]
+    api_streams = tuple(profile.sources) if profile else ()
+    for stream, (table, time_column, kind) in STREAM_ROWS.items():
         by_source = _rows_by_source(conn, table, time_column, kind, account.id)
+        if stream not in api_streams:
+            # No API stream (Binance has no ledger): what CSV imports brought, never a gap.
+            if by_source:
+                report[stream] = _csv_only(by_source)
+            continue
         synced = _synced_until(conn, account.id, stream)
         api_from = account.history_start
         served = profile.served_from(stream, first_import) if first_import else None
@@ -81,6 +87,7 @@ def coverage(
         retention = profile.retention(stream)
         report[stream] = {
             "imported": imported,
+            "api": True,
             "synced_until": _iso(synced),
             "retention_days": retention.days if retention else None,
             "api_served_from": _iso(served),
@@ -97,6 +104,20 @@ def coverage(
         "first_import_at": _iso(first_import),
         "streams": report,
         "csv_imports": _csv_imports(conn, account.id),
+    }
+
+
+def _csv_only(by_source: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    csv = by_source.get("csv")
+    return {
+        "imported": False,
+        "api": False,
+        "synced_until": None,
+        "retention_days": None,
+        "api_served_from": None,
+        "rows": {source: _jsonable(rows) for source, rows in sorted(by_source.items())},
+        "covered": [{"from": _iso(csv["first"]), "to": _iso(csv["last"])}] if csv else [],
+        "gaps": [],
     }
 
 
