@@ -36,6 +36,7 @@ their own id formats.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import random
 from dataclasses import dataclass
@@ -216,15 +217,8 @@ def book_conversion(account: Account, conversion: Conversion) -> None:
 
 
 def conversion_fields(conversion: Conversion) -> dict[str, Any]:
-    return {
-        "key": conversion.key,
-        "time": conversion.time,
-        "from_asset": conversion.from_asset,
-        "from_amount": str(conversion.from_amount),
-        "to_asset": conversion.to_asset,
-        "to_amount": str(conversion.to_amount),
-        "kind": conversion.kind,
-    }
+    # Amounts as exact strings (the state file is JSON); replay() reads them back as Decimals.
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(conversion).items()}
 
 
 class HistoryBuilder:
