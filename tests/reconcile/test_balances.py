@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from exchange_sync import streams
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.importer.run import run_account_import
@@ -90,6 +92,36 @@ def test_a_stream_left_out_reports_exactly_what_it_moved_and_since_when(
         entry = _by_asset(report)[asset]
         assert (entry["agreed_until"], entry["since"]) == (first.isoformat(), second.isoformat())
         assert entry["since_evidence"] == "snapshot"
+
+
+@pytest.mark.parametrize("exchange", ["kraken", "okx"])
+def test_a_ledger_with_balances_dates_the_difference_at_its_first_entry(
+    make_sim_account, connect, warehouse, exchange
+):
+    """A history_start after the account's first activity leaves out what was held then: the
+    ledger's own balance column shows it from the first imported entry of each asset on."""
+    account = make_sim_account(exchange, **WITHIN_RETENTION)
+    connect(f"conn_{account.id}", account.id, exchange=exchange)
+    truth = account.history()
+    start = _when(truth["ledger"][len(truth["ledger"]) // 2]["timestamp"])
+    config = account_config(account.id, exchange, history_start=start)
+    run_account_import(config, warehouse)
+
+    held, first_inside = {}, {}
+    for entry in truth["ledger"]:
+        if _when(entry["timestamp"]) < start:
+            held[entry["currency"]] = Decimal(entry["balance"])
+        else:
+            first_inside.setdefault(entry["currency"], _when(entry["timestamp"]))
+    report = reconcile_account(warehouse, config)
+    assert _differences(report) == {asset: amount for asset, amount in held.items() if amount}
+    for asset in report["differences"]:
+        entry = _by_asset(report)[asset]
+        assert (entry["since"], entry["since_evidence"]) == (
+            first_inside[asset].isoformat(),
+            "ledger balance",
+        )
+    assert report["history_start"] == start.isoformat()
 
 
 def test_a_binance_conversion_reports_its_amounts_and_time(make_sim_account, connect, warehouse, simulator):

@@ -44,6 +44,8 @@ def reconcile_account(
     streams = (gaps or {}).get("streams", {})
     return {
         "basis": basis,
+        # What was held before it is not in the history: a difference no gap explains may be that.
+        "history_start": account.history_start.isoformat(),
         "reported_at": snapshots[-1][0].isoformat() if snapshots else None,
         "balanced": bool(snapshots) and not differences,
         "differences": differences,
