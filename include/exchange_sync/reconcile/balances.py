@@ -22,15 +22,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from exchange_sync.reconcile.movements import ZERO, Movement
 
 Snapshot = tuple[datetime, dict[str, Decimal]]  # (taken_at, asset -> total)
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):  # one per asset per snapshot and per ledger moment: kept light
     time: datetime
     agrees: bool
     evidence: str  # "snapshot" | "ledger balance"
@@ -94,7 +93,7 @@ def reconcile_balances(movements: list[Movement], snapshots: list[Snapshot]) -> 
         time, stated = moment.pop(code)
         balance = running[code]
         agrees = balance in stated
-        expected = balance if agrees else max(stated)
+        expected = balance if agrees else max(stated)  # (which came last in the moment is unknown)
         asset(code).checks.append(Check(time, agrees, "ledger balance", expected, balance))
 
     # Every asset is checked at every snapshot: one neither listed nor held then agrees, so its
@@ -128,10 +127,8 @@ def reconcile_balances(movements: list[Movement], snapshots: list[Snapshot]) -> 
     latest_at = snapshots[-1][0] if snapshots else None
     for entry in assets.values():
         at_latest = [c for c in entry.checks if c.evidence == "snapshot" and c.time == latest_at]
-        if at_latest:
+        if at_latest:  # every asset is checked at every snapshot
             entry.reported, entry.computed = at_latest[-1].expected, at_latest[-1].computed
-        elif latest_at is not None:  # neither listed nor held then (moved only since, or back to 0)
-            entry.reported = ZERO
         else:  # no snapshot yet: nothing to compare with
             entry.computed = running[entry.asset]
     return assets
