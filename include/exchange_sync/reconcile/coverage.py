@@ -70,16 +70,16 @@ def coverage(
         served = profile.served_from(stream, first_import) if first_import else None
         if served is not None and served > api_from:
             api_from = served
-        windows: list[tuple[Window, str]] = []
+        windows: list[Window] = []  # by the API, then by CSV imports
         if synced is not None and synced > api_from:
-            windows.append(((api_from, synced), "api"))
+            windows.append((api_from, synced))
         if "csv" in by_source:
-            windows.append(((by_source["csv"]["first"], by_source["csv"]["last"]), "csv"))
+            windows.append((by_source["csv"]["first"], by_source["csv"]["last"]))
         imported = stream in account.streams
         gaps = _gaps(
             account.history_start,
             now,
-            [w for w, _ in windows],
+            windows,
             before=api_from if served is not None and served > account.history_start else None,
             trailing="not_imported" if not imported else stopped,
             never=imported and synced is None,
@@ -92,7 +92,7 @@ def coverage(
             "retention_days": retention.days if retention else None,
             "api_served_from": _iso(served),
             "rows": {source: _jsonable(rows) for source, rows in sorted(by_source.items())},
-            "covered": [{"from": _iso(a), "to": _iso(b)} for a, b in _merge([w for w, _ in windows])],
+            "covered": [{"from": _iso(a), "to": _iso(b)} for a, b in _merge(windows)],
             "gaps": [
                 {"from": _iso(low), "to": _iso(high), "reason": reason}
                 | ({"detail": incident} if reason == "incident" else {})
