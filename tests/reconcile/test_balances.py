@@ -17,13 +17,10 @@ from exchange_sync.reconcile import account_coverage, reconcile_account
 from exchange_sync.warehouse.schema import balance_snapshots
 from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
+from tests.reconcile.ledger_truth import split_at, when
 
 # Inside every API's retention (OKX keeps 90 days): a complete API import is the whole history.
 WITHIN_RETENTION = SMALL | {"days": 80}
-
-
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _by_asset(report: dict) -> dict[str, dict]:
@@ -59,7 +56,7 @@ def test_a_complete_api_import_reconciles_to_zero(make_sim_account, connect, war
     assert all(a["difference"] == "0" and a["since"] is None for a in report["assets"])
 
 
-def test_a_stream_left_out_reports_exactly_what_it_moved_and_since_when(
+def test_a_stream_left_out_reports_exactly_what_it_moved_and_sincewhen(
     make_sim_account, connect, warehouse, simulator
 ):
     """Binance withdrawals dropped from the registry after a complete import: the new withdrawals
@@ -87,7 +84,7 @@ def test_a_stream_left_out_reports_exactly_what_it_moved_and_since_when(
     report = reconcile_account(warehouse, config)
     assert _differences(report) == missing
     first, second = _snapshot_times(warehouse, account.id)
-    assert all(first < _when(w["timestamp"]) <= second for w in new)
+    assert all(first < when(w["timestamp"]) <= second for w in new)
     for asset in missing:
         entry = _by_asset(report)[asset]
         assert (entry["agreed_until"], entry["since"]) == (first.isoformat(), second.isoformat())
@@ -103,18 +100,13 @@ def test_a_ledger_with_balances_dates_the_difference_at_its_first_entry(
     account = make_sim_account(exchange, **WITHIN_RETENTION)
     connect(f"conn_{account.id}", account.id, exchange=exchange)
     truth = account.history()
-    start = _when(truth["ledger"][len(truth["ledger"]) // 2]["timestamp"])
+    start = when(truth["ledger"][len(truth["ledger"]) // 2]["timestamp"])
     config = account_config(account.id, exchange, history_start=start)
     run_account_import(config, warehouse)
 
-    held, first_inside = {}, {}
-    for entry in truth["ledger"]:
-        if _when(entry["timestamp"]) < start:
-            held[entry["currency"]] = Decimal(entry["balance"])
-        else:
-            first_inside.setdefault(entry["currency"], _when(entry["timestamp"]))
+    held, first_inside = split_at(truth["ledger"], start)
     report = reconcile_account(warehouse, config)
-    assert _differences(report) == {asset: amount for asset, amount in held.items() if amount}
+    assert _differences(report) == held
     for asset in report["differences"]:
         entry = _by_asset(report)[asset]
         assert (entry["since"], entry["since_evidence"]) == (
@@ -145,7 +137,7 @@ def test_a_binance_conversion_reports_its_amounts_and_time(make_sim_account, con
     for asset in report["differences"]:
         entry = _by_asset(report)[asset]
         assert (entry["agreed_until"], entry["since"]) == (first.isoformat(), second.isoformat())
-    assert all(first < _when(c["timestamp"]) <= second for c in made)
+    assert all(first < when(c["timestamp"]) <= second for c in made)
     assert report["gaps"] == []  # every stream covered: a flow no stream returns
 
 
@@ -164,7 +156,7 @@ def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
 
     lines = ["kind,time,amount,currency"]
     for c in made:
-        moment = _when(c["timestamp"]).isoformat()
+        moment = when(c["timestamp"]).isoformat()
         lines += [f"{c['kind']},{moment},-{c['from_amount']},{c['from_currency']}"]
         lines += [f"{c['kind']},{moment},{c['to_amount']},{c['to_currency']}"]
     export = tmp_path / "conversions.csv"
@@ -176,7 +168,7 @@ def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
     ledger = account_coverage(warehouse, config)["streams"][streams.LEDGER]
     assert (ledger["api"], ledger["gaps"], ledger["rows"]["csv"]["rows"]) == (False, [], 2 * len(made))
     assert ledger["covered"] == [
-        {"from": _when(made[0]["timestamp"]).isoformat(), "to": _when(made[-1]["timestamp"]).isoformat()}
+        {"from": when(made[0]["timestamp"]).isoformat(), "to": when(made[-1]["timestamp"]).isoformat()}
     ]
 
 
@@ -198,7 +190,7 @@ def test_a_negative_running_balance_is_flagged_at_its_first_row(make_sim_account
     report = reconcile_account(warehouse, config)
     flagged = {n["asset"]: n for n in report["negative"]}
     assert flagged[spent]["table"] == "trades" and flagged[spent]["id"] in fills
-    assert flagged[spent]["time"] == _when(start).isoformat()
+    assert flagged[spent]["time"] == when(start).isoformat()
     fill = fills[flagged[spent]["id"]]
     amount = fill["cost"] if fill["side"] == "buy" else fill["amount"]
     fee = Decimal(fill["fee"]) if fill["fee_currency"] == spent else Decimal(0)

@@ -16,10 +16,7 @@ from exchange_sync.reconcile import account_coverage, reconcile_account
 from exchange_sync.status import account_status
 from exchange_sync.warehouse.schema import balance_snapshots
 from tests.importer.conftest import HISTORY_START, SMALL, account_config
-
-
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+from tests.reconcile.ledger_truth import split_at
 
 
 def _first_import(warehouse, account_id: str) -> datetime:
@@ -51,13 +48,7 @@ def test_okx_retention_is_a_gap_that_explains_the_difference(make_sim_account, c
 
     # The difference per asset is its balance when the API's window begins (the last entry
     # before it says so), dated at the asset's first entry inside the window.
-    before, inside = {}, {}
-    for entry in truth["ledger"]:
-        if _when(entry["timestamp"]) < served:
-            before[entry["currency"]] = Decimal(entry["balance"])
-        else:
-            inside.setdefault(entry["currency"], _when(entry["timestamp"]))
-    expected = {asset: balance for asset, balance in before.items() if balance}
+    expected, inside = split_at(truth["ledger"], served)
     report = reconcile_account(warehouse, config, found)
     assert expected and not report["balanced"]
     differing = {a["asset"]: a for a in report["assets"] if a["asset"] in report["differences"]}
