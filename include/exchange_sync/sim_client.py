@@ -54,6 +54,15 @@ class SimulatorClient:
     def history(self, account_id: str) -> dict:
         return self.request("GET", f"/_sim/accounts/{account_id}/history")
 
+    def export(self, account_id: str, name: str) -> bytes:
+        """One of the exchange's export files for the account (its `exports` in exchanges())."""
+        url = f"{self.base_url}/_sim/accounts/{account_id}/exports/{name}"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise SimulatorError(exc.code, url, exc.read().decode(errors="replace")) from None
+
     def add_activity(self, account_id: str, **counts: int) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/activity", counts)
 
@@ -61,6 +70,9 @@ class SimulatorClient:
         """Conversions booked now (Binance convert / dust: no API stream shows them): {"count", "kind"}
         made from what the account holds, or explicit from_asset/from_amount/to_asset/to_amount."""
         return self.request("POST", f"/_sim/accounts/{account_id}/conversions", body)["conversions"]
+
+    def delist(self, account_id: str, symbol: str) -> dict:
+        return self.request("POST", f"/_sim/accounts/{account_id}/delisted", {"symbol": symbol})
 
     def set_account_status(self, account_id: str, status: str) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/status", {"status": status})

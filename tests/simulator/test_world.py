@@ -275,6 +275,7 @@ def test_state_file_survives_a_restart(tmp_path):
         sim.settle_transfer("dave", pending["id"], "canceled")
         sim.add_activity("dave", trades=2)
         sim.set_account_status("carol", "suspended")
+        sim.delist("extra-binance", sim.account("extra-binance")["markets"][0])  # in the history
         sim.request("POST", "/_sim/clock", {"offset_ms": 1234})
         names = ("alice", "bob", "dave", "extra-binance", "extra-kraken")
         before = {a: _timeless(sim.history(a)) for a in names}
@@ -288,6 +289,7 @@ def test_state_file_survives_a_restart(tmp_path):
         assert sim.key(kraken_key["api_key"])["expires_at"] == kraken_key["expires_at"]
         assert sim.key(revoked["api_key"])["state"] == "revoked"
         assert {a: _timeless(sim.history(a)) for a in names} == before
+        assert before["extra-binance"]["delisted"] == [sim.account("extra-binance")["markets"][0]]
         assert [a["status"] for a in sim.accounts() if a["id"] == "carol"] == ["suspended"]
         assert sim.request("GET", "/_sim/clock")["offset_ms"] == 1234
         again = sim.add_activity("dave", trades=2)  # the next batch does not repeat an earlier one

@@ -354,3 +354,41 @@ def test_retry_starts_a_new_recovery_once_the_first_has_stopped(client, admin, a
     again = client.post(retry, headers=admin, json={})
     assert again.status_code == 200, again.text
     assert again.json()["run_id"] == run_id and "already waiting" in again.json()["message"]
+
+
+def test_upload_csv_imports_the_file_and_names_what_it_did_not_store(client, admin, accounts):
+    import base64
+
+    from exchange_sync.warehouse.schema import transfers
+
+    account = accounts.ids["main"]
+    url = f"{PREFIX}/api/accounts/{account}/csv"
+    text = (
+        "kind,time,amount,currency,txid\n"
+        "deposit,2024-05-01 00:00:00,1.25,ETH,0xfeed\n"
+        "deposit,2024-05-02,1,ETH,\n"
+    )
+    body = {"file_name": "../../etc/deposits.csv", "content_base64": base64.b64encode(text.encode()).decode()}
+    answer = client.post(url, headers=admin, json=body)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["file"] == "deposits.csv" and report["stored"]["transfers"] == 1  # the name only, no path
+    assert report["first_rejects"] == [
+        {
+            "line": 3,
+            "reason": "bad_time",
+            "detail": "column 'time': '2024-05-02' is not a time like '%Y-%m-%dT%H:%M:%S%z'",
+        }
+    ]
+    assert [r["txid"] for r in accounts.warehouse.rows(transfers, account) if r["source"] != "api"] == [
+        "0xfeed"
+    ]
+
+    binary = {
+        "file_name": "statement.xlsx",
+        "content_base64": base64.b64encode(b"PK\x03\x04\x00\x00").decode(),
+    }
+    answer = client.post(url, headers=admin, json=binary)
+    assert answer.status_code == 422 and "statement.xlsx: is not a text file" in answer.json()["error"]
+    answer = client.post(url, headers=admin, json={"file_name": "x.csv", "content_base64": "%%%"})
+    assert answer.status_code == 422 and "not base64" in answer.json()["error"]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from decimal import Decimal
 
 import pytest
 
 from exchange_sync.airflow_connections import find_connection
+from exchange_sync.warehouse.schema import ledger
 from tests.fixtures.ground_truth import assert_warehouse_matches
 from tests.recovery.conftest import make_world
 from tests.ui.browser import browser_page, log_in, row, serve, wait_for_state
@@ -144,7 +146,7 @@ def test_broken_key_to_fix_it_to_healthy(live, world, auth_users, make_sim_accou
     assert world.key["secret"] not in page_html
 
 
-def test_freeze_unfreeze_and_retry_from_the_page(live, world, auth_users):
+def test_freeze_unfreeze_retry_and_upload_csv_from_the_page(live, world, auth_users, tmp_path):
     from airflow.models import DagRun
     from airflow.utils.session import create_session
     from playwright.sync_api import expect
@@ -170,9 +172,21 @@ def test_freeze_unfreeze_and_retry_from_the_page(live, world, auth_users):
         with create_session() as session:
             runs = session.query(DagRun).filter(DagRun.dag_id == "exchange_sync_binance").all()
         assert any(r.run_id.startswith(f"manual__retry-{account}") for r in runs)
-        expect(row(page, account).locator("[data-action=csv]")).to_have_attribute(
-            "href", f"csv?account={account}"
+
+        # Upload CSV: the file is imported, and a bad line is named with its number.
+        export = tmp_path / "my-export.csv"
+        export.write_text(
+            "kind,time,amount,currency\nreward,2024-05-01 00:00:00,0.25,BNB\nreward,yesterday,1,BNB\n"
         )
+        row(page, account).get_by_role("button", name="Upload CSV").click()
+        page.set_input_files("#csv-file", str(export))
+        page.locator("#csv-import").click()
+        expect(page.locator("#csv-result")).to_contain_text(
+            "my-export.csv (generic): 2 lines read; stored 1 ledger"
+        )
+        expect(page.locator("#csv-result")).to_contain_text("line 3: bad_time")
+        [entry] = [r for r in world.warehouse.rows(ledger, account) if r["source"].startswith("csv:")]
+        assert (entry["currency"], entry["amount"]) == ("BNB", Decimal("0.25"))
 
 
 def test_fix_it_creates_a_missing_connection_with_a_base_url(live, world, auth_users):

@@ -105,6 +105,8 @@ def import_csv(
             from exchange_sync.warehouse.ledger_transfers import derive_transfers
 
             derive_transfers(conn, account.id, (r.values["refid"] for r in derive))
+        if chosen.review is not None:
+            rejections = chosen.review(conn, account.id, csv_file.rows, rejections)
         rejections.sort(key=lambda r: r.line)
         record_rejections(conn, import_id, account.id, rejections)
         conn.execute(

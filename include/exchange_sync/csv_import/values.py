@@ -16,12 +16,14 @@ REASONS = {
     "bad_amount": "an amount that is not an exact number",
     "missing_value": "a required column is empty",
     "unknown_operation": "a type of entry the format does not know",
+    "unknown_market": "a market id that neither the stored market list nor the format can name",
     "not_a_balance_change": "a line that moves nothing (e.g. between the account's own wallets)",
     "truncated_line": "fewer fields than the header (a file cut off while written or copied)",
     "extra_fields": "more fields than the header",
     "duplicate_of_api": "the API delivered the same entry (named in the detail)",
     "outside_history_window": "older than the account's history_start in the registry",
     "superseded": "stored from the CSV, then delivered by the API (which now holds it)",
+    "covered_by_export": "a part of an entry another export holds whole (Binance: a trade's balance legs)",
 }
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -37,7 +37,9 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   `network` = Transaction.network, `address` = Transaction.address, `txid` = Transaction.txid,
   `status` = Transaction.status, the CURRENT status exactly as ccxt's parse_transaction_status
   maps the native one (ok, pending, failed, canceled; Kraken shows a canceled withdrawal as
-  Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp;
+  Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp; `unexported` lists
+  (by kind) the ids of those the exchange's export files cannot hold as they are now (Kraken's
+  ledger: a deposit not credited, a withdrawal still pending);
 * conversions (oldest first): `id`, `kind` (convert, dust), `from_currency`, `from_amount`,
   `to_currency`, `to_amount`, `timestamp`: balance changes that no API stream returns;
 * balances: {asset: {"free", "locked"}} = Balance[code].free / .used;
@@ -206,6 +208,7 @@ def account_view(world: World, account: Account) -> dict[str, Any]:
         },
         "markets": list(account.markets),
         "market_ids": [world.venue(account.exchange).markets[s].id for s in account.markets],
+        "delisted": sorted(account.delisted),
     }
 
 
@@ -274,6 +277,16 @@ def add_routes(app: web.Application, world: World) -> None:
     async def history(request: web.Request) -> web.Response:
         return _reply(truth.history(world, world.account(request.match_info["account"])))
 
+    @routes.get("/_sim/accounts/{account}/exports/{name}")
+    async def export(request: web.Request) -> web.Response:
+        """One of the exchange's export files for the account, in the exchange's real format."""
+        account = world.account(request.match_info["account"])
+        protocol, name = world.protocol(account.exchange), request.match_info["name"]
+        if name not in protocol.export_names:
+            known = ", ".join(protocol.export_names) or "none"
+            return _error(404, f"{account.exchange} has no export {name!r} (it has: {known})", "name")
+        return web.Response(text=protocol.export(world, account, name), content_type="text/csv")
+
     @routes.post("/_sim/accounts/{account}/activity")
     async def activity(request: web.Request) -> web.Response:
         account = world.account(request.match_info["account"])
@@ -314,6 +327,17 @@ def add_routes(app: web.Application, world: World) -> None:
             raise WorldError(400, f"status must be one of {list(FINAL_STATUSES)}", "status")
         transfer = world.settle(account.id, request.match_info["transfer_id"], status)
         return _reply(world.protocol(account.exchange).transfer_truth(world, account, transfer))
+
+    @routes.post("/_sim/accounts/{account}/delisted")
+    async def delist(request: web.Request) -> web.Response:
+        """A market delisted for the account: its trades there vanish from the API, not from its
+        history or exports (a protocol without trade delisting ignores it)."""
+        account_id = request.match_info["account"]
+        world.account(account_id)
+        symbol = (await _body(request)).get("symbol")
+        if not isinstance(symbol, str) or not symbol:
+            raise WorldError(400, "symbol must be a unified market symbol such as 'ETH/BTC'", "symbol")
+        return _reply(account_view(world, world.delist(account_id, symbol)))
 
     @routes.post("/_sim/accounts/{account}/status")
     async def set_status(request: web.Request) -> web.Response:

@@ -263,6 +263,9 @@ class Account:
     rewards: list[Reward] = field(default_factory=list)
     conversions: list[Conversion] = field(default_factory=list)
     journal: list[JournalEntry] = field(default_factory=list)
+    # Markets delisted for this account: their trades stay in its history and its export files,
+    # but its API no longer returns them (Binance's myTrades answers [] for a delisted coin's pair).
+    delisted: set[str] = field(default_factory=set)
     balances: dict[str, Decimal] = field(default_factory=dict)  # totals (free + locked)
     primary_quote: str = "USDT"
     pays_discount_fees: bool = False

@@ -16,7 +16,9 @@ A protocol renders the exchange-neutral world in one exchange's REST dialect. It
   `presented_key`, `maintenance_exempt`, and the exchange's bodies for maintenance, rate limits,
   bans and server errors;
 * ground truth: each trade, transfer and ledger entry as ccxt's unified parse of this exchange
-  presents it (`truth.py` assembles the records).
+  presents it (`truth.py` assembles the records);
+* its export files (`export_names`, `export`): the account's whole history in the CSV formats the
+  exchange's website exports.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class ExchangeProtocol(ABC):
             "stream_permissions": dict(self.stream_permissions),
             "has_ledger": self.has_ledger,
             "retention_days": dict(self.retention_days),
+            "exports": list(self.export_names),
             "settles": {kind: list(statuses) for kind, statuses in self.settles.items()},
             "rate_limits": [bucket.describe(world.ratelimit.limit(bucket)) for bucket in self.buckets],
             "costs": self.costs(),
@@ -121,6 +124,24 @@ class ExchangeProtocol(ABC):
 
     @abstractmethod
     def server_error_response(self, status: int) -> web.Response: ...
+
+    # -- the exchange's own export files (what its website's "export" gives the user) -------------
+
+    # File names an account can export, e.g. ("ledgers.csv", "trades.csv"): each one the
+    # exchange's real format, holding the account's whole history (also what the API no longer
+    # serves), for the CSV import's tests and demo (csv_import/).
+    export_names: ClassVar[tuple[str, ...]] = ()
+
+    def export(self, world: World, account: Account, name: str) -> str:
+        """The text of one export file (a name from export_names)."""
+        raise KeyError(name)
+
+    def exports_show(self, transfer: Transfer) -> bool:
+        """Whether the export files hold this transfer as it is now (its status included): ground
+        truth lists the others under `unexported`, which exports alone cannot restore. Most
+        exchanges export their transfer histories whole; Kraken's ledger holds a deposit only once
+        credited and cannot tell a pending withdrawal from a done one."""
+        return True
 
     # -- ground truth (as ccxt's unified parse presents it) -------------------------------------
 

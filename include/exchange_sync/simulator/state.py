@@ -155,6 +155,8 @@ class World:
             world.activity[account_id] = batches
         for account_id, status in data.get("account_status", {}).items():
             world.accounts[account_id].status = status
+        for account_id, symbols in data.get("delisted", {}).items():
+            world.accounts[account_id].delisted = set(symbols)
         for raw in data.get("keys", []):
             key = ApiKey(**raw)
             world.keys[key.api_key] = key
@@ -181,6 +183,7 @@ class World:
             "created_accounts": [spec.to_json() for spec in self.created_specs],
             "activity": self.activity,
             "account_status": {a.id: a.status for a in self.accounts.values() if a.status != "active"},
+            "delisted": {a.id: sorted(a.delisted) for a in self.accounts.values() if a.delisted},
             "keys": [dataclasses.asdict(key) for key in self.keys.values()],
             "maintenance": self.maintenance,
             "clock_offset_ms": self.clock_offset_ms,
@@ -230,6 +233,16 @@ class World:
             raise WorldError(400, str(exc), exc.field) from None
         self.accounts[spec.id] = account
         self.created_specs.append(spec)
+        self.save()
+        return account
+
+    def delist(self, account_id: str, symbol: str) -> Account:
+        """The API stops returning the account's trades in `symbol` (a unified symbol its exchange
+        lists); its history and export files keep them."""
+        account = self.account(account_id)
+        if symbol not in self.venue(account.exchange).markets:
+            raise WorldError(404, f"{account.exchange} lists no market {symbol!r}", "symbol")
+        account.delisted.add(symbol)
         self.save()
         return account
 

@@ -131,6 +131,14 @@ def history(world: World, account: Account) -> dict[str, Any]:
         },
         # Balance changes no API stream returns (Binance convert and dust): in the balances only.
         "conversions": [conversion_record(c) for c in account.conversions],
+        # Transfers the exchange's export files do not hold as they are now (pending ones where the
+        # export is a ledger): what a whole-history comparison of exports alone cannot ask for.
+        "unexported": {
+            kind: [protocol.transfer_id(world, account, t) for t in transfers if not protocol.exports_show(t)]
+            for kind, transfers in (("deposits", account.deposits), ("withdrawals", account.withdrawals))
+        },
         "balances": balances_view(world, account),
+        # Markets whose trades the API no longer returns (POST /_sim/accounts/{id}/delisted).
+        "delisted": sorted(account.delisted),
         "ledger": protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [],
     }

@@ -71,14 +71,6 @@ def create_app() -> FastAPI:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Not found")
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers=NO_STORE)
 
-    @app.get("/csv")
-    def csv_placeholder(user: Reader, account: str = "") -> HTMLResponse:
-        return HTMLResponse(
-            "<!doctype html><title>CSV import</title><p>Importing an exchange's CSV export for an "
-            f"account ({_escape(account) or 'any'}) is not available yet. <a href='./'>Back</a></p>",
-            headers=NO_STORE,
-        )
-
     @app.get("/api/session")
     def session(user: Reader) -> Any:
         return JSONResponse(session_info(user), headers=NO_STORE)
@@ -175,10 +167,18 @@ def create_app() -> FastAPI:
             return _action(lambda: retry_account(account, registry, warehouse, user.get_name()))
 
     @app.post("/api/accounts/{account_id}/csv")
-    def csv_upload(account_id: str, user: Changer, body: OptionalBody = None) -> Any:
-        with opened() as (registry, _warehouse):
-            _may_act(registry, account_id, user)
-        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "CSV import is not available yet.")
+    def csv_upload(account_id: str, user: Changer, body: JsonBody) -> Any:
+        """An export file, sent as JSON (the CSRF rule: state changes are JSON bodies) with its
+        bytes in base64; imported like `exchange-sync import-csv`."""
+        from exchange_sync.ui.csv_upload import UploadError, import_upload
+
+        with opened() as (registry, warehouse):
+            account = _may_act(registry, account_id, user)
+            try:
+                report = import_upload(account, warehouse, body)
+            except UploadError as exc:
+                return JSONResponse({"ok": False, "error": str(exc)}, status_code=422, headers=NO_STORE)
+            return JSONResponse({"ok": True, **report}, headers=NO_STORE)
 
     return app
 

@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from exchange_sync.csv_import.formats import generic
+from exchange_sync.csv_import.formats import (
+    binance_statement,
+    binance_trades,
+    binance_transfers,
+    coinbase_report,
+    generic,
+    kraken_ledgers,
+    kraken_trades,
+    okx_funding,
+    okx_trading,
+)
 from exchange_sync.csv_import.formats.base import CsvFormat, ParseContext, Record, Rejection
 
 # One entry per format module; the most specific match wins (most identifying columns).
-FORMATS: tuple[CsvFormat, ...] = (generic.FORMAT,)
+FORMATS: tuple[CsvFormat, ...] = (
+    generic.FORMAT,
+    binance_trades.FORMAT,
+    binance_transfers.DEPOSITS,
+    binance_transfers.WITHDRAWALS,
+    binance_statement.FORMAT,
+    coinbase_report.FORMAT,
+    kraken_ledgers.FORMAT,
+    kraken_trades.FORMAT,
+    okx_trading.FORMAT,
+    okx_funding.FORMAT,
+)
 
 __all__ = ["FORMATS", "CsvFormat", "ParseContext", "Record", "Rejection", "for_exchange", "identify"]
 

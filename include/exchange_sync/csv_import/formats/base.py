@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange_sync.csv_import.values import Row, RowRejected, normalise
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,10 @@ class CsvFormat:
     notes: str = ""  # README: anything the user must know about this export
     # Its ledger entries are the exchange's record of transfers too (Kraken: ledger_transfers.py)
     derives_transfers: bool = False
+    # Looks again at its rejections once the stored rows can be read (in the import's transaction):
+    # (connection, account id, the file's rows, rejections) -> rejections. Binance's Transaction
+    # History names the stored trade or transfer each of its legs belongs to.
+    review: Callable[[Connection, str, Sequence[Row], list[Rejection]], list[Rejection]] | None = None
     keys: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -82,8 +82,9 @@ function actionButtons(row) {
     retry.addEventListener("click", () => act(row, "retry", {}));
     cell.append(retry);
   }
-  // The place for CSV import of an exchange's export, once it exists.
-  cell.append(el("a", { href: `csv?account=${encodeURIComponent(row.account)}`, "data-action": "csv" }, "Upload CSV"));
+  const csv = el("button", { type: "button", "data-action": "csv" }, "Upload CSV");
+  csv.addEventListener("click", () => openCsv(row));
+  cell.append(csv);
   return cell;
 }
 
@@ -164,6 +165,29 @@ function openFreeze(row) {
   $("freeze-dialog").showModal();
 }
 
+function openCsv(row) {
+  $("csv-account").textContent = row.account;
+  $("csv-file").value = "";
+  const result = $("csv-result");
+  result.hidden = true;
+  $("csv-form").onsubmit = async (event) => {
+    event.preventDefault();
+    const file = $("csv-file").files[0];
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    result.hidden = false; result.className = ""; result.textContent = `Importing ${file.name} …`;
+    $("csv-import").disabled = true;
+    const answer = await postJSON(`api/accounts/${encodeURIComponent(row.account)}/csv`, { file_name: file.name, content_base64: btoa(binary) });
+    $("csv-import").disabled = false;
+    result.className = answer.ok ? "" : "error";
+    result.textContent = answer.body.message || answer.body.error || answer.body.detail || `HTTP ${answer.status}`;
+    await loadBoard();
+  };
+  $("csv-dialog").showModal();
+}
+
 async function openFix(row) {
   const form = await getJSON(`api/accounts/${encodeURIComponent(row.account)}/form`);
   $("fix-account").textContent = `${form.account} (${form.exchange})`;
@@ -223,6 +247,7 @@ async function start() {
   $("filter-state").addEventListener("change", loadBoard);
   $("refresh").addEventListener("click", loadBoard);
   $("freeze-cancel").onclick = () => $("freeze-dialog").close();
+  $("csv-cancel").onclick = () => $("csv-dialog").close();
   await loadBoard();
   await showSelected();
   // A link to #fix followed from this very page (no reload) opens the form too.

@@ -171,7 +171,9 @@ async def my_trades(world: World, request: web.Request) -> web.Response:
     if start is not None and end is not None and end - start > MAX_TRADES_WINDOW_MS:
         return binance_error(400, -1127, "More than 24 hours between startTime and endTime.")
     per_symbol = signed.account.trades.get(market.symbol)
-    if per_symbol is None:
+    # Simulator convention for a delisted coin's pair (Koinly: "Binance does not return trades for
+    # delisted coins via their API"): an empty list, as for a pair never traded.
+    if per_symbol is None or market.symbol in signed.account.delisted:
         return raw_reply(b"[]")
     if order_id is not None:
         page = _order_trades(

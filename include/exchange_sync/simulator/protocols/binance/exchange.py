@@ -22,7 +22,7 @@ from exchange_sync.simulator import edge
 from exchange_sync.simulator.catalog import Catalog
 from exchange_sync.simulator.model import Account, Trade, Transfer
 from exchange_sync.simulator.protocol import ExchangeProtocol, RouteCost
-from exchange_sync.simulator.protocols.binance import account, auth, listing, market_data, wallet
+from exchange_sync.simulator.protocols.binance import account, auth, exports, listing, market_data, wallet
 from exchange_sync.simulator.protocols.binance.auth import binance_error
 from exchange_sync.simulator.protocols.binance.ratelimits import BUCKETS, REQUEST_WEIGHT, SAPI_IP, SAPI_UID
 from exchange_sync.simulator.protocols.binance.wire import ParamError
@@ -79,6 +79,7 @@ class BinanceProtocol(ExchangeProtocol):
     }
     settles = {kind: tuple(s for s in table if s != "pending") for kind, table in wallet.STATUSES.items()}
     buckets = BUCKETS
+    export_names = exports.EXPORT_NAMES
 
     def build_venue(self, catalog: Catalog, seed: int) -> Venue:
         return listing.build_venue(catalog, seed)
@@ -149,6 +150,9 @@ class BinanceProtocol(ExchangeProtocol):
         # errors.md -1001 DISCONNECTED, Binance's generic internal error.
         message = "Internal error; unable to process your request. Please try again."
         return binance_error(status, -1001, message)
+
+    def export(self, world: World, account: Account, name: str) -> str:
+        return exports.export(world, account, name)
 
     # -- ground truth ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from exchange_sync.simulator.protocols.coinbase import (
     account,
     auth,
     codes,
+    exports,
     fills,
     funding,
     listing,
@@ -93,6 +94,7 @@ class CoinbaseProtocol(ExchangeProtocol):
     buckets = (V3_PRIVATE, V3_PUBLIC, V2_PRIVATE)
     has_ledger = True
     retention_days: dict[str, int] = {}
+    export_names = (exports.REPORT,)
 
     def build_venue(self, catalog: Catalog, seed: int) -> Venue:
         return listing.build_venue(catalog, seed)
@@ -159,6 +161,11 @@ class CoinbaseProtocol(ExchangeProtocol):
         if status == 503:
             return web.Response(status=503, text="Service Unavailable", content_type="text/plain")
         return wire.v2_error(status, "internal_server_error", "Internal server error")
+
+    def export(self, world: World, account: Account, name: str) -> str:
+        if name != exports.REPORT:
+            raise KeyError(name)
+        return exports.transaction_report(world, account)
 
     # -- ground truth ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from exchange_sync.simulator.protocols.kraken import (
     account,
     auth,
     codes,
+    exports,
     funding,
     ids,
     listing,
@@ -91,6 +92,7 @@ class KrakenProtocol(ExchangeProtocol):
     settles = {kind: tuple(s for s in table if s != "pending") for kind, table in render.STATUSES.items()}
     buckets = (CALL_COUNTER,)
     has_ledger = True
+    export_names = exports.NAMES
 
     def refused(self, response: web.StreamResponse) -> bool:
         # Kraken refuses with HTTP 200 and a non-empty error list (wire.error writes it first).
@@ -150,6 +152,14 @@ class KrakenProtocol(ExchangeProtocol):
             return wire.error(wire.BUSY, status)
         page = edge.cloudflare_page(status) or edge.nginx_page(status)
         return page if page is not None else wire.error(wire.INTERNAL_ERROR, status)
+
+    def export(self, world: World, account: Account, name: str) -> str:
+        return exports.export(world, account, name)
+
+    def exports_show(self, transfer: Transfer) -> bool:
+        # The exports hold transfers only as ledger entries: a deposit once credited, a withdrawal
+        # when debited (with a refund entry if it failed), so not a pending state.
+        return transfer.status != "pending" and (transfer.kind == "withdrawal" or transfer.status == "ok")
 
     # -- ground truth ------------------------------------------------------------------------
 

@@ -70,23 +70,30 @@ def order_txid(world: World, account: Account, trade: Trade) -> str:
     return ids.legacy("O", f"{world.seed}:{account.id}:{trade.symbol}:o{trade.order_seq}")
 
 
+def trade_fields(world: World, account: Account, trade: Trade, time: Any) -> dict[str, Any]:
+    """What TradesHistory and the trades.csv export show alike of a trade (`time` in the caller's
+    form: the API's float seconds, the export's date)."""
+    market = world.venue("kraken").markets[trade.symbol]
+    quote_decimals = asset_decimals(world, market.quote)
+    return {
+        "ordertxid": order_txid(world, account, trade),
+        "postxid": ids.legacy("T", f"{world.seed}:{account.id}:{trade.symbol}:p{trade.order_seq}"),
+        "pair": market.id,
+        "time": time,
+        "type": "buy" if trade.is_buyer else "sell",
+        "ordertype": "limit" if trade.is_maker else "market",
+        "price": wire.amount(trade.price, market.price_decimals),
+        "cost": wire.amount(trade.cost, quote_decimals),
+        "fee": wire.amount(trade.fee, quote_decimals),
+        "vol": wire.amount(trade.qty, market.qty_decimals),
+        "margin": wire.amount(ZERO, quote_decimals),
+    }
+
+
 def render_trade(world: World, account: Account, trade: Trade) -> bytes:
     """`"<txid>":{...}`, cached on the trade (trades never change)."""
     if trade.rendered is None:
-        market = world.venue("kraken").markets[trade.symbol]
-        quote_decimals = asset_decimals(world, market.quote)
-        body = {
-            "ordertxid": order_txid(world, account, trade),
-            "postxid": ids.legacy("T", f"{world.seed}:{account.id}:{trade.symbol}:p{trade.order_seq}"),
-            "pair": market.id,
-            "time": wire.Raw(trade_time(trade)),
-            "type": "buy" if trade.is_buyer else "sell",
-            "ordertype": "limit" if trade.is_maker else "market",
-            "price": wire.amount(trade.price, market.price_decimals),
-            "cost": wire.amount(trade.cost, quote_decimals),
-            "fee": wire.amount(trade.fee, quote_decimals),
-            "vol": wire.amount(trade.qty, market.qty_decimals),
-            "margin": wire.amount(ZERO, quote_decimals),
+        body = trade_fields(world, account, trade, wire.Raw(trade_time(trade))) | {
             "leverage": "0",
             "misc": "",
             "trade_id": trade.seq,

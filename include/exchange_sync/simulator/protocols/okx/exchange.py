@@ -29,6 +29,7 @@ from exchange_sync.simulator.protocols.okx import (
     account,
     auth,
     codes,
+    exports,
     funding,
     ids,
     listing,
@@ -92,6 +93,7 @@ class OkxProtocol(ExchangeProtocol):
     buckets = BUCKETS
     has_ledger = True
     retention_days = {"trades": account.FILLS_HISTORY_DAYS, "ledger": account.BILLS_ARCHIVE_DAYS}
+    export_names = exports.NAMES
 
     def build_venue(self, catalog: Catalog, seed: int) -> Venue:
         return listing.build_venue(catalog, seed)
@@ -160,6 +162,14 @@ class OkxProtocol(ExchangeProtocol):
             return wire.error(*known[status], status)
         page = edge.cloudflare_page(status) or edge.nginx_page(status)
         return page if page is not None else wire.error("50026", "System error. Try again later", status)
+
+    def export(self, world: World, account: Account, name: str) -> str:
+        return exports.export(world, account, name)
+
+    def exports_show(self, transfer: Transfer) -> bool:
+        # The funding history is the funding account's bills: a deposit appears once credited, a
+        # withdrawal when debited (shown done until a refund line follows), so no pending state.
+        return transfer.status != "pending"
 
     # -- ground truth ------------------------------------------------------------------------
 
