@@ -172,6 +172,28 @@ def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
     ]
 
 
+def test_binances_transaction_history_export_completes_the_conversions(
+    make_sim_account, connect, warehouse, simulator, tmp_path
+):
+    """The real export (simulator/protocols/binance/exports.py) after an API import: its trade and
+    transfer legs are the API's rows again (stored once), its Convert and dust rows are what the
+    API never returned, and the account balances."""
+    account = make_sim_account(**SMALL)
+    connect(f"conn_{account.id}", account.id)
+    config = account_config(account.id)
+    run_account_import(config, warehouse)
+    simulator.add_conversions(account.id, count=2)
+    simulator.add_conversions(account.id, kind="dust")
+    run_account_import(config, warehouse)
+    assert not reconcile_account(warehouse, config)["balanced"]
+
+    export = tmp_path / "transaction_history.csv"
+    export.write_bytes(simulator.export(account.id, "transaction_history.csv"))
+    import_csv(warehouse, config, export)
+    report = reconcile_account(warehouse, config)
+    assert report["balanced"] is True and report["negative"] == [], report["differences"]
+
+
 def test_a_negative_running_balance_is_flagged_at_its_first_row(make_sim_account, connect, warehouse):
     """Deposits left out: the history's first trade spends what no imported row brought in."""
     account = make_sim_account(**SMALL)
