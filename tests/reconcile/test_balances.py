@@ -194,6 +194,35 @@ def test_binances_transaction_history_export_completes_the_conversions(
     assert report["balanced"] is True and report["negative"] == [], report["differences"]
 
 
+def test_a_delisted_markets_trades_differ_until_the_export_brings_them(
+    make_sim_account, connect, warehouse, simulator, tmp_path
+):
+    """Trades the API no longer returns (a delisted market) are missing from an API import: the
+    difference is exactly what they moved; Binance's Spot Trade History export completes it."""
+    account = make_sim_account(**SMALL)
+    connect(f"conn_{account.id}", account.id)
+    config = account_config(account.id)
+    truth = account.history()
+    symbol = min(truth["trades"], key=lambda t: t["timestamp"])["symbol"]
+    simulator.delist(account.id, symbol)
+    run_account_import(config, warehouse)
+
+    moved: dict[str, Decimal] = defaultdict(Decimal)
+    for trade in (t for t in truth["trades"] if t["symbol"] == symbol):
+        base, quote = symbol.split("/")
+        sign = 1 if trade["side"] == "buy" else -1
+        moved[base] += sign * Decimal(trade["amount"])
+        moved[quote] -= sign * Decimal(trade["cost"])
+        moved[trade["fee_currency"]] -= Decimal(trade["fee"])
+    report = reconcile_account(warehouse, config)
+    assert _differences(report) == {asset: amount for asset, amount in moved.items() if amount}
+
+    export = tmp_path / "spot_trade_history.csv"  # (the statement's trade legs are not whole trades)
+    export.write_bytes(simulator.export(account.id, "spot_trade_history.csv"))
+    import_csv(warehouse, config, export)
+    assert reconcile_account(warehouse, config)["balanced"] is True
+
+
 def test_a_negative_running_balance_is_flagged_at_its_first_row(make_sim_account, connect, warehouse):
     """Deposits left out: the history's first trade spends what no imported row brought in."""
     account = make_sim_account(**SMALL)
