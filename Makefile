@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/memory_vs_history.py
 	$(BIN)/python bench/backfill_vs_minimum.py
 	$(BIN)/python bench/concurrent_imports.py
+	$(BIN)/python bench/status_reconcile.py
 
 ## The randomized fault suite, long: 200 seeded scenarios per warehouse (CI runs 8 of each).
 ## FAULT_SEED picks another world of faults; PostgreSQL runs when EXCHANGE_SYNC_TEST_PG_URL is set.

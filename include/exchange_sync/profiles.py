@@ -89,6 +89,9 @@ class ExchangeProfile:
     # The ledger's deposit and withdrawal entries also become transfer rows (in the same
     # transaction as the ledger page): where the ledger is the complete record of transfers.
     transfers_from_ledger: bool = False
+    # The ledger's `amount` is already the balance's whole change, its fee included (OKX: balChg):
+    # reconciliation (reconcile/movements.py) sums `amount` there, elsewhere `amount - fee`.
+    ledger_amount_is_net: bool = False
     # What each endpoint's successful answer looks like (checked before ccxt parses it, see
     # hooks/answers.py); endpoints not listed must still answer JSON.
     answer_shapes: tuple[AnswerShape, ...] = ()
@@ -270,6 +273,7 @@ OKX = ExchangeProfile(
     },
     # account/config names the key's account by `uid` (and its permissions and IP binding).
     identity=AccountIdentity("private_get_account_config", "data.0.uid"),
+    ledger_amount_is_net=True,
     error_keys=("code", "msg"),
     answer_shapes=(
         _okx_data("/api/v5/public/instruments"),

@@ -66,6 +66,11 @@ class SimulatorClient:
     def add_activity(self, account_id: str, **counts: int) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/activity", counts)
 
+    def add_conversions(self, account_id: str, **body: Any) -> list[dict]:
+        """Conversions booked now (Binance convert / dust: no API stream shows them): {"count", "kind"}
+        made from what the account holds, or explicit from_asset/from_amount/to_asset/to_amount."""
+        return self.request("POST", f"/_sim/accounts/{account_id}/conversions", body)["conversions"]
+
     def delist(self, account_id: str, symbol: str) -> dict:
         return self.request("POST", f"/_sim/accounts/{account_id}/delisted", {"symbol": symbol})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from exchange_sync.reconcile import account_coverage, reconcile_account
 from exchange_sync.registry import AccountConfig, Registry
 from exchange_sync.ui.links import page_url
 from exchange_sync.warehouse import Warehouse
@@ -30,6 +31,12 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         scoped = {c.scope: _iso(c.synced_until) for c in cursors if c.scope}
         if scoped:  # how fresh each symbol (or currency) is: quiet symbols wait for their sweep
             streams[stream]["scopes"] = scoped
+    coverage = account_coverage(
+        warehouse,
+        account,
+        frozen=bool(state and state.frozen),
+        incident=incident.cause if incident else None,
+    )
     return {
         "account": account.id,
         "exchange": account.exchange,
@@ -44,6 +51,9 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
         "last_error": sync["last_error"] if sync else None,
         "streams": streams,
         "last_gap": _last_gap(warehouse.incidents.history(account.id)),
+        # Is the history complete? Reported against computed balances, and each stream's windows.
+        "reconciliation": reconcile_account(warehouse, account, coverage),
+        "coverage": coverage,
         "warnings": _warnings(account, incident, warehouse.keys.current(account.id)),
         # Where a person fixes it: the account's row and Fix it form on the Connections page.
         "fix_url": page_url(account.id),
@@ -86,8 +96,52 @@ def format_table(status: dict[str, Any]) -> str:
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in lines]
     return "\n".join(
-        table + _incident_lines(status) + _gap_lines(status) + _key_lines(status) + _invalid_lines(status)
+        table
+        + _incident_lines(status)
+        + _gap_lines(status)
+        + _reconciliation_lines(status)
+        + _coverage_lines(status)
+        + _key_lines(status)
+        + _invalid_lines(status)
     )
+
+
+def _reconciliation_lines(status: dict[str, Any]) -> list[str]:
+    """One line per asset whose computed balance differs from the reported one, and per asset that
+    went below zero (history that is missing)."""
+    lines: list[str] = []
+    for acc in status["accounts"]:
+        found = acc.get("reconciliation") or {}
+        for asset in found.get("assets", []):
+            if asset["asset"] in found["differences"]:
+                since = f" since {asset['since'][:10]}" if asset["since"] else ""
+                lines.append(
+                    f"  {acc['account']}: {asset['asset']}: reported {asset['reported']}, computed "
+                    f"{asset['computed']}, differs by {asset['difference']}{since}"
+                )
+            if asset["negative"]:
+                row = asset["negative"]
+                lines.append(
+                    f"  {acc['account']}: {asset['asset']} goes negative ({row['balance']}) at "
+                    f"{row['table']} {row['id']} on {row['time'][:19]}: missing purchase history"
+                )
+    return (
+        ["", "Reconciliation (reported by the exchange against computed from the history):", *lines]
+        if lines
+        else []
+    )
+
+
+def _coverage_lines(status: dict[str, Any]) -> list[str]:
+    lines = [
+        f"  {acc['account']}: {stream} {gap['from'][:10]} to {gap['to'][:10]}: {gap['reason']}"
+        for acc in status["accounts"]
+        # An account never imported has no history to be incomplete: the table says "never".
+        if (acc.get("coverage") or {}).get("first_import_at")
+        for stream, info in acc["coverage"]["streams"].items()
+        for gap in info["gaps"]
+    ]
+    return ["", "History not imported (coverage gaps):", *lines] if lines else []
 
 
 def _invalid_lines(status: dict[str, Any]) -> list[str]:

@@ -10,7 +10,9 @@ Routes: GET /_sim/health; GET /_sim/exchanges (per exchange: prefix, permissions
 serves, where it forgets), settles, rate_limits, costs); GET/POST /_sim/accounts (POST {"id",
 "exchange", "seed", "trades", "symbols", "deposits", "withdrawals", "days"}); GET
 /_sim/accounts/{id}; GET .../history; POST .../activity {"trades", "deposits", "withdrawals",
-"pending_deposits", "pending_withdrawals"}; POST .../transfers/{transfer_id} {"status":
+"pending_deposits", "pending_withdrawals"}; POST .../conversions {"count", "kind": "convert"|"dust"}
+or {"from_asset", "from_amount", "to_asset", "to_amount", "kind"} (booked now; only exchanges
+without a ledger API, 409 elsewhere: conversions.py); POST .../transfers/{transfer_id} {"status":
 "ok"|"failed"|"canceled"} (a pending transfer reaches its final status now: a deposit is credited, a
 failed or canceled withdrawal refunded); POST .../status {"status"}; GET/POST .../keys (POST
 {"permissions" in the exchange's own names, "ip_allowlist", "expires_at"}); GET/PATCH
@@ -38,6 +40,8 @@ history; `retention_days` and `server_time` say which part of each stream the AP
   Failure, which ccxt calls failed), `timestamp` = Transaction.timestamp; `unexported` lists
   (by kind) the ids of those the exchange's export files cannot hold as they are now (Kraken's
   ledger: a deposit not credited, a withdrawal still pending);
+* conversions (oldest first): `id`, `kind` (convert, dust), `from_currency`, `from_amount`,
+  `to_currency`, `to_amount`, `timestamp`: balance changes that no API stream returns;
 * balances: {asset: {"free", "locked"}} = Balance[code].free / .used;
 * ledger (oldest first; [] for exchanges without a ledger stream): `id` = LedgerEntry.id,
   `refid` = LedgerEntry.referenceId (the trade's txid, the transfer's refid), `type` = the
@@ -59,11 +63,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from exchange_sync.simulator import truth
+from exchange_sync.simulator.conversions import Requested
+from exchange_sync.simulator.decimals import canonical
 from exchange_sync.simulator.faults import BAD_BODY_VARIANTS, FAULT_KINDS
 from exchange_sync.simulator.model import ACCOUNT_STATUSES, FINAL_STATUSES, Account, AccountSpec
 from exchange_sync.simulator.state import ACTIVITY_COUNTS, World, WorldError
@@ -157,6 +164,32 @@ def _expires_at(body: dict[str, Any]) -> int | None:
             moment = moment.replace(tzinfo=UTC)
         return int(moment.timestamp() * 1000)
     raise WorldError(400, "expires_at must be epoch milliseconds, ISO-8601 or null", "expires_at")
+
+
+def _requested_conversion(body: dict[str, Any], kind: str) -> Requested:
+    values: dict[str, Any] = {}
+    for name in ("from_asset", "to_asset"):
+        if not isinstance(body.get(name), str):
+            raise WorldError(400, f"{name} must be an asset code", name)
+        values[name] = body[name]
+    for name in ("from_amount", "to_amount"):
+        text = body.get(name)
+        try:
+            amount = Decimal(text) if isinstance(text, str) else None
+        except ArithmeticError:
+            amount = None
+        if amount is None or not amount.is_finite() or canonical(amount) != text:
+            raise WorldError(400, f'{name} must be a decimal string such as "0.5"', name)
+        values[name] = amount
+    return Requested(kind=kind, **values)
+
+
+async def _in_the_past(world: World, account: Account) -> None:
+    """Events follow everything the account has, so a burst of calls can stamp them a little
+    ahead of the clock: answer once they are in the past, as a real exchange's would be."""
+    ahead_ms = account.last_event_time - world.now_ms()
+    if ahead_ms >= 0:
+        await asyncio.sleep(min(ahead_ms + 1, 120_000) / 1000)
 
 
 # -- views ------------------------------------------------------------------------------------
@@ -262,11 +295,7 @@ def add_routes(app: web.Application, world: World) -> None:
         trades, deposits, withdrawals = world.add_activity(
             account.id, {name: _int(body, name, 0, 0, limit) for name, limit in limits.items()}
         )
-        # Events follow everything the account has, so a burst of calls can stamp them a little
-        # ahead of the clock: answer once they are in the past, as a real exchange's would be.
-        ahead_ms = account.last_event_time - world.now_ms()
-        if ahead_ms >= 0:
-            await asyncio.sleep(min(ahead_ms + 1, 120_000) / 1000)
+        await _in_the_past(world, account)
         protocol = world.protocol(account.exchange)
         return _reply(
             {
@@ -276,6 +305,18 @@ def add_routes(app: web.Application, world: World) -> None:
             },
             201,
         )
+
+    @routes.post("/_sim/accounts/{account}/conversions")
+    async def conversions(request: web.Request) -> web.Response:
+        account = world.account(request.match_info["account"])
+        body = await _body(request)
+        kind = body.get("kind", "convert")
+        if not isinstance(kind, str):
+            raise WorldError(400, "kind must be a string", "kind")
+        requested = _requested_conversion(body, kind) if "from_asset" in body else None
+        made = world.add_conversions(account.id, _int(body, "count", 1, 1, 1000), kind, requested)
+        await _in_the_past(world, account)
+        return _reply({"conversions": [truth.conversion_record(c) for c in made]}, 201)
 
     @routes.post("/_sim/accounts/{account}/transfers/{transfer_id}")
     async def settle_transfer(request: web.Request) -> web.Response:

@@ -3,8 +3,9 @@
 A trade gives one entry per asset it moves (what was spent, what came in), with the fee on the
 entry of the asset it was charged in (a separate zero-amount entry when that is a third asset, a
 fee token); a credited deposit, a withdrawal (amount and fee), the refund of a failed or canceled
-withdrawal and a staking reward give one entry each. `balance` is the asset's balance after the
-entry, so summing `amount - fee` per asset over the ledger gives the balances.
+withdrawal and a staking reward give one entry each; a conversion two (what went out, what came
+in). `balance` is the asset's balance after the entry, so summing `amount - fee` per asset over
+the ledger gives the balances.
 
 Entry times are kept non-decreasing in 1/10,000 s, the finest unit an exchange shows here (Kraken),
 so exchanges that filter the ledger by time can bisect it.
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange_sync.simulator.decimals import ZERO, add, sub
-from exchange_sync.simulator.model import Account, Reward, Trade, Transfer
+from exchange_sync.simulator.model import Account, Conversion, Reward, Trade, Transfer
 
 TICKS_PER_MS = 10  # ledger time unit: 1/10,000 s
 
@@ -26,12 +27,12 @@ TICKS_PER_MS = 10  # ledger time unit: 1/10,000 s
 class LedgerEntry:
     seq: int  # position in the account's ledger, from 0
     tick: int  # time in 1/10,000 s (non-decreasing along the ledger)
-    type: str  # "trade", "deposit", "withdrawal", "refund", "reward"
+    type: str  # "trade", "deposit", "withdrawal", "refund", "reward", "conversion"
     asset: str
     amount: Decimal  # signed, before the fee
     fee: Decimal
     balance: Decimal  # after this entry
-    source: Trade | Transfer | Reward
+    source: Trade | Transfer | Reward | Conversion
 
     @property
     def time(self) -> int:
@@ -54,6 +55,10 @@ def _legs(kind: str, record: Any) -> tuple[tuple[str, Decimal, Decimal], ...]:
         if fee_asset == received:
             return (spent, spent_amount, ZERO), (received, received_amount, fee)
         return (spent, spent_amount, ZERO), (received, received_amount, ZERO), (fee_asset, ZERO, fee)
+    if kind == "conversion":
+        conversion: Conversion = record
+        out = (conversion.from_asset, -conversion.from_amount, ZERO)
+        return out, (conversion.to_asset, conversion.to_amount, ZERO)
     if kind == "deposit" or kind == "reward":
         return ((record.asset, record.amount, ZERO),)
     if kind == "withdrawal":

@@ -6,8 +6,8 @@ decides how a record looks on its wire (ids, codes, statuses, field names). Amou
 `Decimal`, times are epoch ms.
 
 An account's history is its trades (per market, for paging), its transfers (deposits and
-withdrawals, whose status can change later), its rewards, and the journal: every balance change
-in the order it happened, from which the ledger (`ledger.py`) and the balances follow.
+withdrawals, whose status can change later), its rewards, its conversions, and the journal: every
+balance change in the order it happened, from which the ledger (`ledger.py`) and the balances follow.
 """
 
 from __future__ import annotations
@@ -143,9 +143,27 @@ class Reward:
     time: int
 
 
+CONVERSION_KINDS = ("convert", "dust")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """One asset exchanged for another outside the order book (Binance "Convert", and "dust to
+    BNB"): no trade id, and neither a trade nor a transfer, so the trade and transfer endpoints do
+    not show it; only the balances (and an exchange's CSV export) do."""
+
+    key: int
+    time: int
+    from_asset: str
+    from_amount: Decimal
+    to_asset: str
+    to_amount: Decimal
+    kind: str  # CONVERSION_KINDS
+
+
 # What a journal entry did, in the order it happened: (time, kind, record).
 # kinds: "trade", "deposit" (credited), "withdrawal" (debited), "refund" (a failed or canceled
-# withdrawal given back), "reward".
+# withdrawal given back), "reward", "conversion".
 JournalEntry = tuple[int, str, Any]
 
 
@@ -243,6 +261,7 @@ class Account:
     deposits: list[Transfer] = field(default_factory=list)
     withdrawals: list[Transfer] = field(default_factory=list)
     rewards: list[Reward] = field(default_factory=list)
+    conversions: list[Conversion] = field(default_factory=list)
     journal: list[JournalEntry] = field(default_factory=list)
     # Markets delisted for this account: their trades stay in its history and its export files,
     # but its API no longer returns them (Binance's myTrades answers [] for a delisted coin's pair).

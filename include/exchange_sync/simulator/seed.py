@@ -36,6 +36,7 @@ their own id formats.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import random
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from exchange_sync.simulator.decimals import (
 from exchange_sync.simulator.model import (
     Account,
     AccountSpec,
+    Conversion,
     Market,
     Reward,
     SymbolTrades,
@@ -204,6 +206,19 @@ def book_reward(account: Account, reward: Reward) -> None:
     account.rewards.append(reward)
     account.journal.append((reward.time, "reward", reward))
     _touch(account, reward.time)
+
+
+def book_conversion(account: Account, conversion: Conversion) -> None:
+    _debit(account, conversion.from_asset, conversion.from_amount, "from_amount")
+    _credit(account, conversion.to_asset, conversion.to_amount)
+    account.conversions.append(conversion)
+    account.journal.append((conversion.time, "conversion", conversion))
+    _touch(account, conversion.time)
+
+
+def conversion_fields(conversion: Conversion) -> dict[str, Any]:
+    # Amounts as exact strings (the state file is JSON); replay() reads them back as Decimals.
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in dataclasses.asdict(conversion).items()}
 
 
 class HistoryBuilder:
@@ -685,6 +700,10 @@ def replay(account: Account, venue: Venue, ops: list[dict[str, Any]]) -> None:
             settle_transfer(account, transfer, op["status"], op["time"])
         elif kind == "reward":
             book_reward(account, Reward(op["key"], op["asset"], Decimal(op["amount"]), op["time"]))
+        elif kind == "conversion":
+            fields = {k: v for k, v in op.items() if k not in ("op", "from_amount", "to_amount")}
+            amounts = {"from_amount": Decimal(op["from_amount"]), "to_amount": Decimal(op["to_amount"])}
+            book_conversion(account, Conversion(**fields, **amounts))
 
 
 def find_transfer(account: Account, kind: str, key: int) -> Transfer:

@@ -21,15 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from exchange_sync.simulator.catalog import Catalog, PriceOracle
+from exchange_sync.simulator.conversions import Conversions, Requested
 from exchange_sync.simulator.decimals import ZERO, divide_down, sub
 from exchange_sync.simulator.faults import FaultBook
-from exchange_sync.simulator.model import Account, AccountSpec, ApiKey, Trade, Transfer
+from exchange_sync.simulator.model import Account, AccountSpec, ApiKey, Conversion, Trade, Transfer
 from exchange_sync.simulator.protocol import ExchangeProtocol
 from exchange_sync.simulator.protocols import registered
 from exchange_sync.simulator.ratelimit import RateLimiter, RateLimitSettings
 from exchange_sync.simulator.request_log import RequestLog
 from exchange_sync.simulator.seed import (
     GenerationError,
+    book_conversion,
+    conversion_fields,
     default_specs,
     generate_account,
     generate_activity,
@@ -275,6 +278,36 @@ class World:
         self.save()
         return made
 
+    def add_conversions(
+        self, account_id: str, count: int, kind: str, requested: Requested | None = None
+    ) -> list[Conversion]:
+        """`count` conversions of what the account holds (or the one `requested`), booked now.
+        Only where the exchange has no ledger API (conversions.py says why)."""
+        account = self.account(account_id)
+        if self.protocol(account.exchange).has_ledger:
+            raise WorldError(
+                409,
+                f"{account.exchange} has a ledger API, which would list conversions: not simulated",
+                "account",
+            )
+        maker = Conversions(account, self.venue(account.exchange), self.oracle, self.seed, self.anchor_ms)
+        time = max(self.now_ms(), account.last_event_time + 1)
+        snapshot = _Snapshot(account)
+        made: list[Conversion] = []
+        try:
+            for index in range(1 if requested else count):
+                at = time + index
+                conversion = maker.explicit(at, requested) if requested else maker.generated(at, kind)
+                book_conversion(account, conversion)
+                made.append(conversion)
+        except GenerationError as exc:
+            snapshot.restore(account)  # what was booked before the one refused
+            raise WorldError(409 if exc.field == "count" else 400, str(exc), exc.field) from None
+        ops = [{"op": "conversion", **conversion_fields(c)} for c in made]
+        self.activity.setdefault(account_id, []).append({"call": "conversions", "ops": ops})
+        self.save()
+        return made
+
     def find_transfer(self, account: Account, transfer_id: str) -> Transfer:
         """A transfer by the exchange-native id the ground truth shows."""
         protocol = self.protocol(account.exchange)
@@ -357,7 +390,12 @@ class _Snapshot:
     def __init__(self, account: Account):
         self.balances = dict(account.balances)
         self.trade_lengths = {symbol: len(t) for symbol, t in account.trades.items()}
-        self.lengths = (len(account.deposits), len(account.withdrawals), len(account.rewards))
+        self.lengths = (
+            len(account.deposits),
+            len(account.withdrawals),
+            len(account.rewards),
+            len(account.conversions),
+        )
         self.journal = len(account.journal)
         self.times = (account.last_event_time, account.update_time)
         self.batches = account.activity_batches
@@ -370,8 +408,9 @@ class _Snapshot:
                 del account.trades[symbol]
             else:
                 account.trades[symbol].truncate(keep)
-        deposits, withdrawals, rewards = self.lengths
+        deposits, withdrawals, rewards, conversions = self.lengths
         del account.deposits[deposits:], account.withdrawals[withdrawals:], account.rewards[rewards:]
+        del account.conversions[conversions:]
         del account.journal[self.journal :]
         account.last_event_time, account.update_time = self.times
         account.activity_batches = self.batches

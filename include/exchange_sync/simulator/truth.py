@@ -13,7 +13,7 @@ from exchange_sync.simulator.decimals import canonical
 from exchange_sync.simulator.ledger import ledger
 
 if TYPE_CHECKING:
-    from exchange_sync.simulator.model import Account, Market, Trade
+    from exchange_sync.simulator.model import Account, Conversion, Market, Trade
     from exchange_sync.simulator.state import World
 
 
@@ -89,6 +89,19 @@ def ledger_record(
     }
 
 
+def conversion_record(conversion: Conversion) -> dict[str, Any]:
+    """A conversion (no exchange API shows one: see conversions.py), in unified codes."""
+    return {
+        "id": str(conversion.key),
+        "kind": conversion.kind,
+        "from_currency": conversion.from_asset,
+        "from_amount": canonical(conversion.from_amount),
+        "to_currency": conversion.to_asset,
+        "to_amount": canonical(conversion.to_amount),
+        "timestamp": conversion.time,
+    }
+
+
 def balances_view(world: World, account: Account) -> dict[str, dict[str, str]]:
     return {
         asset: {"free": canonical(free), "locked": canonical(locked)}
@@ -116,6 +129,8 @@ def history(world: World, account: Account) -> dict[str, Any]:
             kind: [protocol.transfer_truth(world, account, t) for t in transfers if not protocol.shows(t)]
             for kind, transfers in (("deposits", account.deposits), ("withdrawals", account.withdrawals))
         },
+        # Balance changes no API stream returns (Binance convert and dust): in the balances only.
+        "conversions": [conversion_record(c) for c in account.conversions],
         # Transfers the exchange's export files do not hold as they are now (pending ones where the
         # export is a ledger): what a whole-history comparison of exports alone cannot ask for.
         "unexported": {

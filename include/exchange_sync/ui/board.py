@@ -108,6 +108,9 @@ def _row(
         "last_gap": _last_gap(account["last_gap"]),
         "last_success_at": account["last_success_at"],
         "streams": account["streams"],
+        # Is the history complete (status.py, from reconcile/): for the page to show as it likes.
+        "reconciliation": account["reconciliation"],
+        "coverage": account["coverage"],
         "fingerprint": connection["fingerprint"],
         "connection_problem": connection["problem"],
         "warnings": warnings,

@@ -1,0 +1,90 @@
+"""Conversions (Binance convert and dust to BNB): balance changes no API stream returns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from exchange_sync.sim_client import SimulatorError
+from tests.simulator.conftest import start_simulator
+
+
+def _totals(history: dict) -> Counter:
+    return Counter({a: Decimal(b["free"]) + Decimal(b["locked"]) for a, b in history["balances"].items()})
+
+
+def test_binance_conversions_move_the_balances_and_nothing_else(simulator, binance, new_account, new_key):
+    account = new_account()
+    before = simulator.history(account)
+    made = simulator.add_conversions(account, count=3) + simulator.add_conversions(account, kind="dust")
+    after = simulator.history(account)
+
+    assert after["conversions"] == made and [c["kind"] for c in made] == ["convert"] * 3 + ["dust"]
+    assert all(c["to_currency"] == "BNB" for c in made if c["kind"] == "dust")
+    assert all(c["timestamp"] > max(t["timestamp"] for t in before["trades"]) for c in made)
+    moved: Counter = Counter()
+    for conversion in made:
+        moved[conversion["from_currency"]] -= Decimal(conversion["from_amount"])
+        moved[conversion["to_currency"]] += Decimal(conversion["to_amount"])
+    expected = _totals(before)
+    expected.update(moved)
+    assert _totals(after) == +expected  # (+: assets converted to nothing drop out)
+    # Neither trades nor transfers: the API's lists are what they were; its balance is the new one.
+    for stream in ("trades", "deposits", "withdrawals"):
+        assert after[stream] == before[stream]
+    balance = binance(new_key(account)).fetch_balance()
+    totals = {asset: Decimal(str(total)) for asset, total in balance["total"].items()}
+    assert {asset: total for asset, total in totals.items() if total} == _totals(after)
+
+
+def test_an_explicit_conversion_is_booked_exactly_or_refused(simulator, new_account):
+    account = new_account()
+    held = _totals(simulator.history(account))
+    asset = next(a for a, amount in sorted(held.items()) if amount > 1)
+    (made,) = simulator.add_conversions(
+        account, from_asset=asset, from_amount="0.5", to_asset="BNB", to_amount="0.01", kind="dust"
+    )
+    assert (made["from_currency"], made["from_amount"], made["to_amount"]) == (asset, "0.5", "0.01")
+    assert _totals(simulator.history(account))[asset] == held[asset] - Decimal("0.5")
+    refusals = [
+        ({"from_asset": asset, "from_amount": str(held[asset]), "to_asset": "BNB", "to_amount": "1"}, 400),
+        ({"from_asset": asset, "from_amount": "1e-3", "to_asset": "BNB", "to_amount": "1"}, 400),
+        ({"from_asset": asset, "from_amount": "0.1", "to_asset": asset, "to_amount": "1"}, 400),
+        ({"count": 1, "kind": "airdrop"}, 400),
+    ]
+    for body, status in refusals:
+        with pytest.raises(SimulatorError) as refused:
+            simulator.add_conversions(account, **body)
+        assert refused.value.status == status, body
+    assert len(simulator.history(account)["conversions"]) == 1
+
+
+@pytest.mark.parametrize("exchange", ["kraken", "okx", "coinbase"])
+def test_exchanges_with_a_ledger_api_refuse_conversions(simulator, new_account, exchange):
+    account = new_account(exchange)
+    with pytest.raises(SimulatorError) as refused:
+        simulator.add_conversions(account, count=1)
+    assert refused.value.status == 409
+    assert simulator.history(account)["conversions"] == []
+
+
+def test_conversions_survive_a_restart(tmp_path):
+    state = tmp_path / "sim.json"
+    spec = {"seed": 3, "trades": 50, "symbols": 2, "deposits": 3, "withdrawals": 1, "days": 30}
+    proc, sim = start_simulator("--size", "0.1", "--state-file", str(state))
+    try:
+        sim.create_account("converts", "binance", **spec)
+        sim.add_conversions("converts", count=2)
+        before = sim.history("converts")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    proc, sim = start_simulator("--size", "0.1", "--state-file", str(state))
+    try:
+        after = sim.history("converts")
+        assert (after["conversions"], after["balances"]) == (before["conversions"], before["balances"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
