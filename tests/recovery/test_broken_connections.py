@@ -115,6 +115,17 @@ SCENARIOS = {
 }
 
 
+# What happens around the recovery depends on neither the cause nor the exchange: a later run skips
+# the account on its open incident before any exchange code runs (failure_path.import_step), and
+# imports resume once the incident is closed. Each costs a whole `dag.test()` run (6-8 s), so the
+# skipped run is proven once per exchange (a revoked key) and the resumed run once per exchange
+# and way of recovery (a rotated key, a key fixed in place); every cause still runs the part that
+# is its own on every exchange: diagnosis, alert, waiting, recovery, backfill, closing.
+SKIPPED_RUN_PROVEN_BY = {"key revoked"}
+RESUMED_RUN_PROVEN_BY = {"key revoked", "reading permission removed"}
+assert SKIPPED_RUN_PROVEN_BY | RESUMED_RUN_PROVEN_BY <= SCENARIOS.keys()  # a renamed scenario keeps them
+
+
 @every_exchange
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_broken_connection_is_diagnosed_notified_waited_for_and_backfilled(world: World, name: str):
@@ -139,14 +150,15 @@ def test_broken_connection_is_diagnosed_notified_waited_for_and_backfilled(world
     assert title in world.messages()[0]["title"]
     assert world.failed_auth_requests(seq) <= 2
 
-    # A later scheduled run skips the account: no request with the dead key, no second alert.
-    seq = world.simulator.last_seq()
-    later = world.run_exchange_dag()
-    assert import_states(later) == ["skipped"] and later.state == "failed"
-    assert [
-        r for r in world.simulator.requests_since(seq)["requests"] if r["account"] == world.account_id
-    ] == []
-    assert len(world.messages()) == 1
+    if name in SKIPPED_RUN_PROVEN_BY:
+        # A later scheduled run skips the account: no request with the dead key, no second alert.
+        seq = world.simulator.last_seq()
+        later = world.run_exchange_dag()
+        assert import_states(later) == ["skipped"] and later.state == "failed"
+        assert [
+            r for r in world.simulator.requests_since(seq)["requests"] if r["account"] == world.account_id
+        ] == []
+        assert len(world.messages()) == 1
 
     recovery = world.run_recovery(incident.id, while_waiting=lambda: scenario.fix_it(world))
     assert recovery.state == "success"
@@ -160,8 +172,9 @@ def test_broken_connection_is_diagnosed_notified_waited_for_and_backfilled(world
         world.messages()[0]["title"].split(":")[0],
         "[exchange-sync] Recovered",
     ]
-    # Imports resume on schedule.
-    assert world.run_exchange_dag().state == "success"
+    if name in RESUMED_RUN_PROVEN_BY:
+        # Imports resume on schedule.
+        assert world.run_exchange_dag().state == "success"
 
 
 @every_exchange
