@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from exchange_sync.profiles import PROFILES
 from exchange_sync.reconcile import account_coverage, reconcile_account
 from exchange_sync.registry import AccountConfig, Registry
 from exchange_sync.ui.links import page_url
@@ -21,7 +22,8 @@ def account_status(account: AccountConfig, warehouse: Warehouse) -> dict[str, An
     sync = warehouse.account_sync(account.id)
     state = warehouse.accounts.get(account.id)
     incident = warehouse.incidents.open_for(account.id)
-    counts = warehouse.row_counts(account.id)
+    profile = PROFILES.get(account.exchange)
+    counts = warehouse.row_counts(account.id, profile.ledger_types() if profile else None)
     streams = {}
     for stream in account.streams:
         cursors = warehouse.cursors(account.id, stream)
@@ -207,7 +209,6 @@ def _warnings(account: AccountConfig, incident: Any, key: dict[str, Any] | None)
     if incident is None:
         return found
     from exchange_sync.notify.messages import RETENTION_LEAD
-    from exchange_sync.profiles import PROFILES
 
     profile = PROFILES.get(account.exchange)
     retention = profile.retentions(account.streams) if profile else {}

@@ -10,8 +10,11 @@ TRADES = "trades"
 DEPOSITS = "deposits"
 WITHDRAWALS = "withdrawals"
 LEDGER = "ledger"
+# Balance changes that are neither trades nor transfers, from an exchange without a ledger API
+# (Binance Convert): stored as ledger rows of the type the profile names (profiles.py).
+CONVERSIONS = "conversions"
 
-ALL_STREAMS: tuple[str, ...] = (BALANCES, TRADES, DEPOSITS, WITHDRAWALS, LEDGER)
+ALL_STREAMS: tuple[str, ...] = (BALANCES, TRADES, DEPOSITS, WITHDRAWALS, LEDGER, CONVERSIONS)
 # Deposits and withdrawals land in one warehouse table, told apart by `kind`.
 TRANSFER_STREAMS: tuple[str, ...] = (DEPOSITS, WITHDRAWALS)
 

@@ -14,7 +14,7 @@ from exchange_sync import streams
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.importer.run import run_account_import
 from exchange_sync.reconcile import account_coverage, reconcile_account
-from exchange_sync.warehouse.schema import balance_snapshots
+from exchange_sync.warehouse.schema import balance_snapshots, ledger
 from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
 from tests.reconcile.ledger_truth import split_at, when
@@ -116,19 +116,34 @@ def test_a_ledger_with_balances_dates_the_difference_at_its_first_entry(
     assert report["history_start"] == start.isoformat()
 
 
-def test_a_binance_conversion_reports_its_amounts_and_time(make_sim_account, connect, warehouse, simulator):
-    """Convert and dust are neither trades nor transfers: no Binance API stream returns them."""
+def test_binance_converts_come_from_the_api_and_dust_is_reported_with_its_amounts_and_time(
+    make_sim_account, connect, warehouse, simulator
+):
+    """Convert and dust are neither trades nor transfers. Binance's API lists converts
+    (convert/tradeFlow: the conversions stream), so they reconcile; dust reaches no API stream
+    here, so the report shows exactly what it moved, and since when."""
     account = make_sim_account(**SMALL)
     connect(f"conn_{account.id}", account.id)
     config = account_config(account.id)
+    assert streams.CONVERSIONS in config.streams
     run_account_import(config, warehouse)
     assert reconcile_account(warehouse, config)["balanced"]
-    made = simulator.add_conversions(account.id, count=1) + simulator.add_conversions(account.id, kind="dust")
+    converts = simulator.add_conversions(account.id, count=2)
+    dust = simulator.add_conversions(account.id, kind="dust")
     run_account_import(config, warehouse)
 
-    assert account.history()["conversions"] == made
+    assert account.history()["conversions"] == converts + dust
+    stored = warehouse.rows(ledger, account.id)
+    assert sorted((r["refid"], r["currency"], r["amount"]) for r in stored) == sorted(
+        (str(940_000_000_000_000_000 + int(c["id"])), currency, amount)
+        for c in converts
+        for currency, amount in (
+            (c["from_currency"], -Decimal(c["from_amount"])),
+            (c["to_currency"], Decimal(c["to_amount"])),
+        )
+    )
     expected: dict[str, Decimal] = defaultdict(Decimal)
-    for conversion in made:
+    for conversion in dust:
         expected[conversion["from_currency"]] -= Decimal(conversion["from_amount"])
         expected[conversion["to_currency"]] += Decimal(conversion["to_amount"])
     report = reconcile_account(warehouse, config)
@@ -137,15 +152,19 @@ def test_a_binance_conversion_reports_its_amounts_and_time(make_sim_account, con
     for asset in report["differences"]:
         entry = _by_asset(report)[asset]
         assert (entry["agreed_until"], entry["since"]) == (first.isoformat(), second.isoformat())
-    assert all(first < when(c["timestamp"]) <= second for c in made)
+    assert all(first < when(c["timestamp"]) <= second for c in converts + dust)
     assert report["gaps"] == []  # every stream covered: a flow no stream returns
+
+    run_account_import(config, warehouse)  # read again: nothing stored twice
+    assert len(warehouse.rows(ledger, account.id)) == 2 * len(converts)
 
 
 def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
     make_sim_account, connect, warehouse, simulator, tmp_path
 ):
-    """The flow no API stream returns, from the export (the generic template's convert and dust
-    rows, stored as ledger rows): the account balances again, and coverage shows the CSV rows."""
+    """The generic template's convert and dust rows: dust (no API stream returns it) is stored as
+    ledger rows, the converts are recognised as the conversions stream's rows (their `convert`
+    kind is Binance's type for them): the account balances, and coverage shows the CSV rows."""
     account = make_sim_account(**SMALL)
     connect(f"conn_{account.id}", account.id)
     config = account_config(account.id)
@@ -161,15 +180,17 @@ def test_conversions_imported_from_a_csv_export_reconcile_to_zero(
         lines += [f"{c['kind']},{moment},{c['to_amount']},{c['to_currency']}"]
     export = tmp_path / "conversions.csv"
     export.write_text("\n".join(lines) + "\n")
-    assert import_csv(warehouse, config, export).stored["ledger"] == 2 * len(made)
+    imported = import_csv(warehouse, config, export)
+    assert (imported.stored["ledger"], imported.rejected) == (2, {"duplicate_of_api": 4})
 
     report = reconcile_account(warehouse, config)
     assert report["balanced"] is True and report["negative"] == [], report["differences"]
-    ledger = account_coverage(warehouse, config)["streams"][streams.LEDGER]
-    assert (ledger["api"], ledger["gaps"], ledger["rows"]["csv"]["rows"]) == (False, [], 2 * len(made))
-    assert ledger["covered"] == [
-        {"from": when(made[0]["timestamp"]).isoformat(), "to": when(made[-1]["timestamp"]).isoformat()}
-    ]
+    found = account_coverage(warehouse, config)["streams"]
+    other, conversions = found[streams.LEDGER], found[streams.CONVERSIONS]
+    assert (other["api"], other["gaps"], other["rows"]["csv"]["rows"]) == (False, [], 2)
+    dust_at = when(made[-1]["timestamp"]).isoformat()
+    assert other["covered"] == [{"from": dust_at, "to": dust_at}]
+    assert (conversions["api"], conversions["gaps"], conversions["rows"]["api"]["rows"]) == (True, [], 4)
 
 
 def test_binances_transaction_history_export_completes_the_conversions(

@@ -1,10 +1,12 @@
-"""Conversions (Binance convert and dust to BNB): balance changes no API stream returns."""
+"""Conversions (Binance convert and dust to BNB): balance changes that are neither trades nor
+transfers. Binance's convert/tradeFlow lists the converts; no endpoint here lists dust."""
 
 from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
 
+import ccxt
 import pytest
 
 from exchange_sync.sim_client import SimulatorError
@@ -31,12 +33,70 @@ def test_binance_conversions_move_the_balances_and_nothing_else(simulator, binan
     expected = _totals(before)
     expected.update(moved)
     assert _totals(after) == +expected  # (+: assets converted to nothing drop out)
-    # Neither trades nor transfers: the API's lists are what they were; its balance is the new one.
+    # Neither trades nor transfers: those lists are what they were; its balance is the new one.
     for stream in ("trades", "deposits", "withdrawals"):
         assert after[stream] == before[stream]
     balance = binance(new_key(account)).fetch_balance()
     totals = {asset: Decimal(str(total)) for asset, total in balance["total"].items()}
     assert {asset: total for asset, total in totals.items() if total} == _totals(after)
+
+
+DAY_MS = 86_400_000
+
+
+def test_convert_trade_history_lists_the_converts_as_ccxt_reads_them(
+    simulator, binance, new_account, new_key
+):
+    """GET /sapi/v1/convert/tradeFlow through ccxt's fetch_convert_trade_history: the converts of
+    the window, exact amounts, never the dust; its 30-day rule, moreData and UID weight 3000."""
+    account = new_account()
+    converts = simulator.add_conversions(account, count=3)
+    simulator.add_conversions(account, kind="dust")
+    exchange = binance(new_key(account))
+    since = converts[0]["timestamp"] - 1000
+    seq = simulator.last_seq()
+    listed = exchange.fetch_convert_trade_history(since=since, params={"until": since + DAY_MS})
+
+    assert [
+        (c["id"], c["timestamp"], c["fromCurrency"], c["fromAmount"], c["toCurrency"], c["toAmount"])
+        for c in listed
+    ] == [
+        (
+            str(940_000_000_000_000_000 + int(c["id"])),
+            c["timestamp"],
+            c["from_currency"],
+            c["from_amount"],
+            c["to_currency"],
+            c["to_amount"],
+        )
+        for c in converts
+    ]
+    assert {c["info"]["orderStatus"] for c in listed} == {"SUCCESS"}
+    (request,) = simulator.requests_since(seq)["requests"]
+    assert (request["path"], request["weight"]) == ("/binance/sapi/v1/convert/tradeFlow", 3000)
+    truth = simulator.history(account)["ledger"]
+    assert [(e["currency"], e["amount"]) for e in truth] == [
+        leg
+        for c in converts
+        for leg in ((c["from_currency"], f"-{c['from_amount']}"), (c["to_currency"], c["to_amount"]))
+    ]
+
+    # Newest first, `limit` at a time, moreData while the window holds more.
+    page = exchange.sapi_get_convert_tradeflow({"startTime": since, "endTime": since + DAY_MS, "limit": 2})
+    assert [int(c["createTime"]) for c in page["list"]] == [c["timestamp"] for c in converts[:0:-1]]
+    assert page["moreData"] is True
+    rest = exchange.sapi_get_convert_tradeflow(
+        {"startTime": since, "endTime": page["list"][-1]["createTime"], "limit": 2}
+    )
+    assert [int(c["createTime"]) for c in rest["list"]] == [
+        converts[1]["timestamp"],
+        converts[0]["timestamp"],
+    ]
+    assert rest["moreData"] is False
+    # Both ends are required and at most 30 days apart (ccxt checks the span itself, so raw calls).
+    for params in ({"startTime": since}, {"startTime": since, "endTime": since + 30 * DAY_MS + 1}):
+        with pytest.raises(ccxt.BadRequest):
+            exchange.sapi_get_convert_tradeflow(params)
 
 
 def test_an_explicit_conversion_is_booked_exactly_or_refused(simulator, new_account):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import update
 
 from exchange_sync.csv_import import matching
+from exchange_sync.csv_import.context import context_for
 from exchange_sync.csv_import.formats import ParseContext, Record, Rejection, describe, for_exchange, identify
 from exchange_sync.csv_import.reader import read_csv
 from exchange_sync.csv_import.rejects import record_rejections
@@ -67,7 +68,9 @@ def import_csv(
         Rejection(row.line, why.reason, why.detail, row.fields) for row, why in csv_file.bad_lines
     ]
     records: list[Record] = []
-    for item in chosen.parse(csv_file.rows, context or ParseContext()):
+    # What the account's exchange calls things (its stored market list, its conversions' type).
+    context = context or context_for(warehouse, account.exchange)
+    for item in chosen.parse(csv_file.rows, context):
         (records if isinstance(item, Record) else rejections).append(item)
     raw = {row.line: row.fields for row in csv_file.rows}
     records = _inside_history(account, records, rejections, raw)

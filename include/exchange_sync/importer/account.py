@@ -22,7 +22,7 @@ from exchange_sync.importer.discovery import candidate_symbols
 from exchange_sync.importer.fast_rows import FastPath, RawAnswer
 from exchange_sync.importer.paging import Fetch, Page, StreamRun
 from exchange_sync.importer.quiet_symbols import moved_assets, plan_symbols
-from exchange_sync.importer.rows import ROWS, balance_rows, transfer_row
+from exchange_sync.importer.rows import ROWS, balance_rows, conversion_rows, transfer_row
 from exchange_sync.importer.writer import PageWriter
 from exchange_sync.profiles import ExchangeProfile, StreamSource, identity_in
 from exchange_sync.registry import AccountConfig
@@ -40,12 +40,14 @@ ROW_ID = {
     streams.DEPOSITS: "transfer_id",
     streams.WITHDRAWALS: "transfer_id",
     streams.LEDGER: "ledger_id",
+    streams.CONVERSIONS: "ledger_id",
 }
 ROW_TIME = {
     streams.TRADES: "traded_at",
     streams.DEPOSITS: "occurred_at",
     streams.WITHDRAWALS: "occurred_at",
     streams.LEDGER: "occurred_at",
+    streams.CONVERSIONS: "occurred_at",
 }
 
 
@@ -264,13 +266,20 @@ class AccountImporter:
 
     def _fetcher(self, stream: str, source: StreamSource) -> Fetch:
         method = getattr(self.client, source.method)
-        to_row = ROWS[stream]
+        to_row = ROWS.get(stream)
 
         def fetch(symbol: str | None, since: int | None, limit: int | None, params: dict) -> list[dict]:
             if source.fast_rows is not None:
                 return self._fast_fetch(stream, source.fast_rows, method, symbol, since, limit, params)
             records = self._counted(stream, method, symbol, since, limit, params)
             imported_at = datetime.now(UTC)
+            if source.ledger_type is not None:  # a conversion is two ledger rows
+                account_id, exchange = self.account.id, self.account.exchange
+                return [
+                    row
+                    for r in records
+                    for row in conversion_rows(r, account_id, exchange, imported_at, source.ledger_type)
+                ]
             rows = [to_row(r, self.account.id, self.account.exchange, imported_at) for r in records]
             if source.transfer_types:
                 for row, record in zip(rows, records, strict=True):

@@ -8,6 +8,8 @@ killed anywhere resumes from the last committed page.
 
 - `TradeIdPages`: per symbol, by the last trade id (Binance `fromId`); the id is the cursor.
 - `TimeWindows`: bounded since..until windows, offset pages inside each (Binance transfers).
+- `NarrowingWindows`: bounded since..until windows without any offset or id parameter, the rest
+  of a full window asked for by ending it at the page's oldest row (Binance convert's `moreData`).
 - `OffsetPages`: offset pages over one since..until window whose answers carry a total count
   (Kraken `ofs` with `count`, newest first); the window and offset are the cursor until it is
   done, so a resumed run finishes the same window. Entries that land in the window meanwhile
@@ -122,9 +124,7 @@ class TimeWindows:
     per_currency: bool = False
 
     def pages(self, run: StreamRun) -> Iterator[Page]:
-        start = run.start
-        while start < run.until:
-            end = min(start + self.window, run.until)
+        for start, end in _windows(run, self.window):
             offset = 0
             while True:
                 # Binance sends no total or end marker: a short (or empty) page is taken as the
@@ -137,8 +137,42 @@ class TimeWindows:
                 if last_page:
                     break
                 offset += self.limit
-            # Binance windows are inclusive at both ends; the next one starts a millisecond later.
-            start = from_ms(to_ms(end) + 1)
+
+
+@dataclass(frozen=True)
+class NarrowingWindows:
+    window: timedelta  # the widest since..until one request may ask for
+    limit: int  # page size (the exchange's maximum)
+    more_path: str  # where the answer says the window holds more than it served, e.g. moreData
+    per_symbol: bool = False
+    per_currency: bool = False
+
+    def pages(self, run: StreamRun) -> Iterator[Page]:
+        for start, end in _windows(run, self.window):
+            asked_end = end
+            while True:
+                rows = run.fetch(None, to_ms(start), self.limit, {"until": to_ms(asked_end)})
+                more = value_at(run.last_answer(), self.more_path) is True
+                # The rest of the window lies at or before the oldest row served (newest first):
+                # asked again with that end, inclusive, so rows sharing its millisecond are re-read
+                # (an upsert), never skipped. A full page within one millisecond moves on by one.
+                oldest = min((to_ms(run.time_of(row)) for row in rows), default=None)
+                done = not more or oldest is None or oldest <= to_ms(start)
+                cursor = run.cursor_at(end) if done else run.cursor_at(run.synced())
+                yield Page(rows, cursor, f"{start.isoformat()} → {from_ms(to_ms(asked_end)).isoformat()}")
+                if done:
+                    break
+                asked_end = from_ms(oldest if oldest < to_ms(asked_end) else oldest - 1)
+
+
+def _windows(run: StreamRun, width: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """start..until in windows at most `width` wide. Binance's windows are inclusive at both
+    ends: each starts a millisecond after the last one ended."""
+    start = run.start
+    while start < run.until:
+        end = min(start + width, run.until)
+        yield start, end
+        start = from_ms(to_ms(end) + 1)
 
 
 @dataclass(frozen=True)

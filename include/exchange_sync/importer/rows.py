@@ -137,6 +137,45 @@ def ledger_row(
     }
 
 
+# A conversion's orderStatus once its balances moved (Binance convert/tradeFlow also lists orders
+# still processing or failed; a processing one is read again by the stream's look-back).
+CONVERTED = ("SUCCESS",)
+
+
+def conversion_rows(
+    conversion: dict[str, Any], account_id: str, exchange: str, imported_at: datetime, ledger_type: str
+) -> list[dict[str, Any]]:
+    """ccxt's conversion structure as its two ledger rows: what went out (negative) and what came
+    in, ids `<order id>-from` / `<order id>-to`; none for an order that did not complete."""
+    info = conversion.get("info") or {}
+    status = info.get("orderStatus")
+    if status is not None and status not in CONVERTED:
+        return []
+    order = _field(conversion, "conversion", "id", str)
+    occurred_at = _field(conversion, "conversion", "timestamp", _time)
+    rows = []
+    for leg, sign in (("from", -1), ("to", 1)):
+        amount = _field(conversion, "conversion", f"{leg}Amount", _decimal)
+        if amount <= 0:
+            raise bad_record("conversion", f"{leg}Amount", amount, conversion)
+        rows.append(
+            {
+                "account_id": account_id,
+                "ledger_id": f"{order}-{leg}",
+                "exchange": exchange,
+                "refid": order,
+                "type": ledger_type,
+                "currency": _field(conversion, "conversion", f"{leg}Currency"),
+                "amount": sign * amount,
+                "fee": None,
+                "balance": None,
+                "occurred_at": occurred_at,
+                "imported_at": imported_at,
+            }
+        )
+    return rows
+
+
 def _signed(amount: Decimal, direction: str | None) -> Decimal:
     """ccxt unsigns some exchanges' amounts into `direction` (Kraken) and keeps others' signs
     with the direction beside them (OKX's balChg): the sign is the direction's either way."""

@@ -1,7 +1,9 @@
 """Which time windows of each stream are imported, and which are gaps, from the warehouse alone.
 
 Per stream of the account's exchange (its profile), from `history_start` to now (and the ledger
-where only CSV imports fill it, e.g. Binance's convert and dust rows: `"api": false`, no gaps):
+where only CSV imports fill it, e.g. Binance's dust and reward rows: `"api": false`, no gaps).
+A stream stored as ledger rows of one type (Binance's conversions, profiles.py `ledger_type`) is
+those rows; the ledger is the rest:
 
 * the API covers `history_start` (or, where the API forgets, what it still served at the first
   import: the oldest balance snapshot minus the profile's retention) up to the stream's cursor
@@ -35,6 +37,7 @@ STREAM_ROWS: dict[str, tuple[Table, str, str | None]] = {
     streams.DEPOSITS: (schema.transfers, "occurred_at", "deposit"),
     streams.WITHDRAWALS: (schema.transfers, "occurred_at", "withdrawal"),
     streams.LEDGER: (schema.ledger, "occurred_at", None),
+    streams.CONVERSIONS: (schema.ledger, "occurred_at", None),
 }
 
 
@@ -58,8 +61,12 @@ def coverage(
     stopped = "frozen" if frozen else "incident" if incident else None
     report: dict[str, Any] = {}
     api_streams = tuple(profile.sources) if profile else ()
+    typed = profile.ledger_types() if profile else {}
     for stream, (table, time_column, kind) in STREAM_ROWS.items():
-        by_source = _rows_by_source(conn, table, time_column, kind, account.id)
+        if stream == streams.CONVERSIONS and stream not in typed:
+            continue  # where no stream has a ledger type, conversions are the ledger's rows
+        types = _ledger_types(stream, typed)
+        by_source = _rows_by_source(conn, table, time_column, kind, account.id, types)
         if stream not in api_streams:
             # No API stream (Binance has no ledger): what CSV imports brought, never a gap.
             if by_source:
@@ -159,8 +166,23 @@ def _merge(windows: list[Window]) -> list[Window]:
     return [(low, high) for low, high in merged]
 
 
+def _ledger_types(stream: str, typed: dict[str, str]) -> tuple[bool, list[str]] | None:
+    """Which ledger types a stream's rows have: (True, [type]) its own, (False, types) all but
+    those, None any."""
+    if stream in typed:
+        return True, [typed[stream]]
+    if stream == streams.LEDGER and typed:
+        return False, list(typed.values())
+    return None
+
+
 def _rows_by_source(
-    conn: Connection, table: Table, time_column: str, kind: str | None, account_id: str
+    conn: Connection,
+    table: Table,
+    time_column: str,
+    kind: str | None,
+    account_id: str,
+    types: tuple[bool, list[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """{"api"|"csv": {"rows", "first", "last"}} of one stream's rows."""
     origin = case((table.c.source.like("csv:%"), "csv"), else_="api")
@@ -170,6 +192,9 @@ def _rows_by_source(
     )
     if kind is not None:
         query = query.where(table.c.kind == kind)
+    if types is not None:
+        inside, names = types
+        query = query.where(table.c.type.in_(names) if inside else table.c.type.not_in(names))
     query = query.group_by(origin)
     return {
         source: {"rows": rows, "first": _aware(first), "last": _aware(last)}

@@ -161,6 +161,11 @@ class ExchangeProtocol(ABC):
     ) -> list[dict[str, Any]]:
         return []
 
+    def conversion_truth(self, world: World, account: Account) -> list[dict[str, Any]]:
+        """Where an exchange without a ledger API lists its conversions (Binance convert/tradeFlow):
+        each as the two ledger entries an import stores of it."""
+        return []
+
     @abstractmethod
     def transfer_id(self, world: World, account: Account, transfer: Transfer) -> str:
         """The exchange-native id of a transfer (the ground truth's `id`)."""

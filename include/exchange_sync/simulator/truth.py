@@ -129,7 +129,8 @@ def history(world: World, account: Account) -> dict[str, Any]:
             kind: [protocol.transfer_truth(world, account, t) for t in transfers if not protocol.shows(t)]
             for kind, transfers in (("deposits", account.deposits), ("withdrawals", account.withdrawals))
         },
-        # Balance changes no API stream returns (Binance convert and dust): in the balances only.
+        # Balance changes that are neither trades nor transfers (Binance convert and dust): the
+        # API lists converts (convert/tradeFlow, in "ledger" below), never dust.
         "conversions": [conversion_record(c) for c in account.conversions],
         # Transfers the exchange's export files do not hold as they are now (pending ones where the
         # export is a ledger): what a whole-history comparison of exports alone cannot ask for.
@@ -140,5 +141,6 @@ def history(world: World, account: Account) -> dict[str, Any]:
         "balances": balances_view(world, account),
         # Markets whose trades the API no longer returns (POST /_sim/accounts/{id}/delisted).
         "delisted": sorted(account.delisted),
-        "ledger": protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [],
+        "ledger": (protocol.ledger_truth(world, account, ledger(account)) if protocol.has_ledger else [])
+        + protocol.conversion_truth(world, account),
     }

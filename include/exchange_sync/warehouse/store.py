@@ -30,6 +30,7 @@ STREAM_TABLES: dict[str, Table] = {
     streams.DEPOSITS: schema.transfers,
     streams.WITHDRAWALS: schema.transfers,
     streams.LEDGER: schema.ledger,
+    streams.CONVERSIONS: schema.ledger,
 }
 TRANSFER_KIND = {streams.DEPOSITS: "deposit", streams.WITHDRAWALS: "withdrawal"}
 
@@ -125,8 +126,9 @@ class Warehouse:
         with self.engine.connect() as conn:
             return [_cursor_from_row(r) for r in conn.execute(query.order_by(c.stream, c.scope)).mappings()]
 
-    def row_counts(self, account_id: str) -> dict[str, int]:
-        """Rows per stream; balances count the assets in the latest snapshot."""
+    def row_counts(self, account_id: str, ledger_types: Mapping[str, str] | None = None) -> dict[str, int]:
+        """Rows per stream; balances count the assets in the latest snapshot; streams stored as
+        ledger rows of one type (`ledger_types`: conversions) count those, the ledger the rest."""
         counts = {}
         with self.engine.connect() as conn:
             t = schema.trades.c
@@ -136,7 +138,14 @@ class Warehouse:
                 query = select(func.count()).where(x.account_id == account_id, x.kind == kind)
                 counts[stream] = conn.scalar(query)
             ledger = schema.ledger.c
-            counts[streams.LEDGER] = conn.scalar(select(func.count()).where(ledger.account_id == account_id))
+            typed = dict(ledger_types or {})
+            for stream, kind in typed.items():
+                query = select(func.count()).where(ledger.account_id == account_id, ledger.type == kind)
+                counts[stream] = conn.scalar(query)
+            query = select(func.count()).where(ledger.account_id == account_id)
+            if typed:
+                query = query.where(ledger.type.not_in(list(typed.values())))
+            counts[streams.LEDGER] = conn.scalar(query)
             counts[streams.BALANCES] = len(self._latest_balances(conn, account_id))
         return counts
 

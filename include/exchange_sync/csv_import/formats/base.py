@@ -48,6 +48,9 @@ class ParseContext:
 
     currency: Callable[[str], str] = lambda native: native
     symbol: Callable[[str], str | None] = lambda native: None  # "BTCUSDT" -> "BTC/USDT"
+    # The ledger type the exchange's API rows of a conversion have (Binance: "Binance Convert",
+    # profiles.py `ledger_type`), so the generic template's `convert` lines match them.
+    convert_type: str = "convert"
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def _line(row: Row, context: ParseContext) -> Iterator[Record]:
     elif kind in LEDGER_KINDS:
         yield ledger_entry(
             row.line,
-            type=kind,
+            type=context.convert_type if kind == "convert" else kind,
             currency=(row.text("currency") or "").upper(),
             amount=row.amount("amount"),
             fee=row.amount("fee", optional=True),

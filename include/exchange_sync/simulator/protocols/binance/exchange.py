@@ -5,7 +5,8 @@ Shapes, parameter rules, weights and error bodies follow binance-spot-api-docs (
 errors.md, CHANGELOG.md, commit a5e0bc3) and the wallet docs on developers.binance.com for the
 sapi endpoints; where Binance's behaviour is undocumented the code says "simulator convention".
 Keys are 64 alphanumeric characters, secrets too (HMAC-SHA256 of the query string, `auth`).
-Binance has no spot ledger stream; its account id is the numeric `uid` of api/v3/account.
+Binance has no spot ledger stream (convert/tradeFlow lists its Convert orders); its account id is
+the numeric `uid` of api/v3/account.
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ from aiohttp import web
 
 from exchange_sync.simulator import edge
 from exchange_sync.simulator.catalog import Catalog
+from exchange_sync.simulator.decimals import canonical
 from exchange_sync.simulator.model import Account, Trade, Transfer
 from exchange_sync.simulator.protocol import ExchangeProtocol, RouteCost
-from exchange_sync.simulator.protocols.binance import account, auth, exports, listing, market_data, wallet
+from exchange_sync.simulator.protocols.binance import (
+    account,
+    auth,
+    convert,
+    exports,
+    listing,
+    market_data,
+    wallet,
+)
 from exchange_sync.simulator.protocols.binance.auth import binance_error
 from exchange_sync.simulator.protocols.binance.ratelimits import BUCKETS, REQUEST_WEIGHT, SAPI_IP, SAPI_UID
 from exchange_sync.simulator.protocols.binance.wire import ParamError
@@ -58,6 +68,7 @@ ROUTES: dict[str, Route] = {
         Route("/sapi/v1/capital/config/getall", account.coins_config, 10, SAPI_IP),
         Route("/sapi/v1/capital/deposit/hisrec", wallet.deposit_history, 1, SAPI_IP),
         Route("/sapi/v1/capital/withdraw/history", wallet.withdraw_history, 18_000, SAPI_UID),
+        Route("/sapi/v1/convert/tradeFlow", convert.trade_flow, 3000, SAPI_UID),
         Route("/sapi/v1/margin/allPairs", account.margin_pairs, 1, SAPI_IP),
         Route("/sapi/v1/margin/isolated/allPairs", account.isolated_margin_pairs, 10, SAPI_IP),
         Route("/sapi/v1/account/status", account.account_status, 1, SAPI_IP),
@@ -76,6 +87,7 @@ class BinanceProtocol(ExchangeProtocol):
         "trades": auth.READING,
         "deposits": auth.READING,
         "withdrawals": auth.READING,
+        "conversions": auth.READING,
     }
     settles = {kind: tuple(s for s in table if s != "pending") for kind, table in wallet.STATUSES.items()}
     buckets = BUCKETS
@@ -168,6 +180,25 @@ class BinanceProtocol(ExchangeProtocol):
 
     def transfer_id(self, world: World, account: Account, transfer: Transfer) -> str:
         return wallet.transfer_id(world, account, transfer)
+
+    def conversion_truth(self, world: World, account: Account) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": f"{convert.order_id(c)}-{leg}",
+                "refid": convert.order_id(c),
+                "type": convert.LEDGER_TYPE,
+                "currency": currency,
+                "amount": amount,
+                "fee": None,
+                "balance": None,
+                "timestamp": c.time,
+            }
+            for c in convert.served(account)
+            for leg, currency, amount in (
+                ("from", c.from_asset, f"-{canonical(c.from_amount)}"),
+                ("to", c.to_asset, canonical(c.to_amount)),
+            )
+        ]
 
     def transfer_truth(self, world: World, account: Account, transfer: Transfer) -> dict[str, Any]:
         # ccxt binance.parse_transaction: "Internal transfer " stripped from txId; empty strings
