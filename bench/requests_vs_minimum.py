@@ -7,9 +7,10 @@ request log. The minimum per endpoint comes from the exchange's own rules, appli
 account's ground truth: ccxt's market-loading calls once; one balance; the account identity once
 where the balance does not name it; per list, as many pages as its page size needs for the rows
 the API serves, plus one to see the end where the end is known only from a short page. Binance:
-90-day transfer windows, and myTrades per symbol the account could have traded (pairs of assets
-it holds or transferred: what a client can know; see bench/import_vs_ccxt.py for the cost of not
-knowing). Rate limits and client pacing are off here: wall time is the other benchmarks' business.
+90-day transfer windows, 30-day conversion windows, and myTrades per symbol the account could
+have traded (pairs of assets it holds or transferred: what a client can know; see
+bench/import_vs_ccxt.py for the cost of not knowing). Rate limits and client pacing are off
+here: wall time is the other benchmarks' business.
 
     .venv/bin/python bench/requests_vs_minimum.py [--trades 300] [--exchange okx]
 """
@@ -62,6 +63,8 @@ def binance(history: dict, client) -> dict[str, int]:
         "/api/v3/account": 1,
         "/sapi/v1/capital/deposit/hisrec": windows,
         "/sapi/v1/capital/withdraw/history": windows,
+        # startTime and endTime at most 30 days apart, both required: one request per window.
+        "/sapi/v1/convert/tradeFlow": math.ceil(HISTORY_DAYS / 30),
         "/api/v3/myTrades": sum(pages(per_symbol.get(s, 0), 1000) for s in symbols),
     }
 

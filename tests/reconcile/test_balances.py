@@ -4,9 +4,10 @@ history computes, per asset, with since when and the first negative running bala
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 
@@ -14,6 +15,7 @@ from exchange_sync import streams
 from exchange_sync.csv_import.run import import_csv
 from exchange_sync.importer.run import run_account_import
 from exchange_sync.reconcile import account_coverage, reconcile_account
+from exchange_sync.status import account_status
 from exchange_sync.warehouse.schema import balance_snapshots, ledger
 from tests.fixtures.simulator import every_exchange
 from tests.importer.conftest import SMALL, account_config
@@ -211,6 +213,36 @@ def test_binances_transaction_history_export_completes_the_conversions(
     export = tmp_path / "transaction_history.csv"
     export.write_bytes(simulator.export(account.id, "transaction_history.csv"))
     import_csv(warehouse, config, export)
+    report = reconcile_account(warehouse, config)
+    assert report["balanced"] is True and report["negative"] == [], report["differences"]
+
+
+def test_the_statements_convert_lines_imported_first_give_way_to_the_apis_rows(
+    make_sim_account, connect, warehouse, simulator, tmp_path
+):
+    """The other order: the Transaction History's Convert lines are stored (content ids) before
+    the API lists those orders; the API's page then supersedes each, in its own transaction, so
+    every convert is stored once, by Binance's order id, and the dust stays from the CSV."""
+    account = make_sim_account(**SMALL)
+    connect(f"conn_{account.id}", account.id)
+    config = account_config(account.id)
+    converts = simulator.add_conversions(account.id, count=2)
+    simulator.add_conversions(account.id, kind="dust")
+    export = tmp_path / "transaction_history.csv"
+    export.write_bytes(simulator.export(account.id, "transaction_history.csv"))
+    import_csv(warehouse, config, export)
+    from_csv = warehouse.rows(ledger, account.id)
+    assert {r["type"] for r in from_csv} == {"Binance Convert", "Small Assets Exchange BNB"}
+
+    run_account_import(config, warehouse)
+    stored = warehouse.rows(ledger, account.id)
+    by_type = Counter((r["type"], r["source"] == "api") for r in stored)
+    assert by_type == {("Binance Convert", True): 2 * len(converts), ("Small Assets Exchange BNB", False): 2}
+    shown = account_status(config, warehouse)
+    assert shown["streams"][streams.CONVERSIONS]["rows"] == 2 * len(converts)  # the dust is not one
+    assert shown["coverage"]["streams"][streams.LEDGER]["rows"] == {
+        "csv": {"rows": 2, "first": ANY, "last": ANY}
+    }
     report = reconcile_account(warehouse, config)
     assert report["balanced"] is True and report["negative"] == [], report["differences"]
 

@@ -50,7 +50,13 @@ def test_exchanges_describe_themselves(simulator):
         "withdrawals",
     ]
     assert binance["read_permissions"] == ["reading"] and "ledger" not in binance["stream_permissions"]
-    assert set(binance["stream_permissions"]) == {"balances", "trades", "deposits", "withdrawals"}
+    assert set(binance["stream_permissions"]) == {
+        "balances",
+        "trades",
+        "deposits",
+        "withdrawals",
+        "conversions",
+    }
     assert kraken["prefix"] == "/kraken" and kraken["has_ledger"] is True
     assert set(kraken["permissions"]) >= {
         "query-funds",

@@ -9,10 +9,11 @@ from here, whatever was imported before, since the whole trade comes from the Sp
 each such line is rejected: `duplicate_of_api` or `covered_by_export`, naming the stored row it
 belongs to (binance_legs.py), or that none is stored yet. Moves between the account's
 own wallets (Spot ↔ Funding, Earn subscriptions and redemptions) change no total: rejected as
-`not_a_balance_change`. What no other file or stream holds (Earn interest, staking rewards,
-airdrops, distributions, Convert, dust to BNB, fiat, commissions...) becomes ledger rows, type =
-the Operation, amount = the signed Change, with content ids (the matching rule: type, coin,
-amount, the second).
+`not_a_balance_change`. The rest (Earn interest, staking rewards, airdrops, distributions,
+Convert, dust to BNB, fiat, commissions...) becomes ledger rows, type = the Operation, amount =
+the signed Change, with content ids (the matching rule: type, coin, amount, the second). Convert
+lines are what the API's conversions stream stores as "Binance Convert" rows too: the rule pairs
+them with those, whichever arrives first.
 """
 
 from __future__ import annotations
