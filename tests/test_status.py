@@ -96,5 +96,5 @@ def test_status_table(accounts, warehouse):
         "UNTIL",
     ]
     assert any(line.startswith(fresh.id) and "never_synced" in line for line in lines)
-    # Nothing is synced yet: every stream of every account (4 + 4 + 2) says so.
-    assert [line.split()[-1] for line in lines[1:]] == ["never"] * 10
+    # Nothing is synced yet: every stream of every account (5 + 5 + 2) says so.
+    assert [line.split()[-1] for line in lines[1:]] == ["never"] * 12

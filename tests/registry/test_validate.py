@@ -31,7 +31,7 @@ def test_valid_registry_with_defaults(tmp_path):
     assert registry.errors == ()
     alice, bob = registry.accounts
     assert alice.conn_id == "exchange_sync_binance_alice"
-    assert alice.streams == ("balances", "trades", "deposits", "withdrawals")
+    assert alice.streams == ("balances", "trades", "deposits", "withdrawals", "conversions")
     assert alice.history_start == datetime(2024, 6, 1, tzinfo=UTC)
     # Streams keep the import order whatever order the file lists them in.
     assert bob.streams == ("balances", "trades")
