@@ -42,8 +42,10 @@ def _new_key(world: World) -> None:
 
 
 def _reactivate_and_new_key(world: World) -> None:
-    world.simulator.set_account_status(world.account_id, "active")
+    # The new key first: reactivated first, the old key works again for a moment, and a sensor
+    # poking then reports the connection fixed in place (seen once in CI, Coinbase).
     _new_key(world)
+    world.simulator.set_account_status(world.account_id, "active")
 
 
 SCENARIOS = {
