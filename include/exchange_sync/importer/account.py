@@ -266,7 +266,7 @@ class AccountImporter:
 
     def _fetcher(self, stream: str, source: StreamSource) -> Fetch:
         method = getattr(self.client, source.method)
-        to_row = ROWS.get(stream)
+        to_row = ROWS[stream] if source.ledger_type is None else None  # conversions: below
 
         def fetch(symbol: str | None, since: int | None, limit: int | None, params: dict) -> list[dict]:
             if source.fast_rows is not None:

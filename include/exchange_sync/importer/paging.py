@@ -159,7 +159,7 @@ class NarrowingWindows:
                 oldest = min((to_ms(run.time_of(row)) for row in rows), default=None)
                 done = not more or oldest is None or oldest <= to_ms(start)
                 cursor = run.cursor_at(end) if done else run.cursor_at(run.synced())
-                yield Page(rows, cursor, f"{start.isoformat()} → {from_ms(to_ms(asked_end)).isoformat()}")
+                yield Page(rows, cursor, f"{start.isoformat()} → {asked_end.isoformat()}")
                 if done:
                     break
                 asked_end = from_ms(oldest if oldest < to_ms(asked_end) else oldest - 1)

@@ -21,13 +21,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import ColumnElement, Table, case, func, select
 from sqlalchemy.engine import Connection
 
 from exchange_sync import streams
 from exchange_sync.profiles import PROFILES
 from exchange_sync.registry import AccountConfig
 from exchange_sync.warehouse import schema
+from exchange_sync.warehouse.store import ledger_filter
 
 Window = tuple[datetime, datetime]
 
@@ -65,8 +66,7 @@ def coverage(
     for stream, (table, time_column, kind) in STREAM_ROWS.items():
         if stream == streams.CONVERSIONS and stream not in typed:
             continue  # where no stream has a ledger type, conversions are the ledger's rows
-        types = _ledger_types(stream, typed)
-        by_source = _rows_by_source(conn, table, time_column, kind, account.id, types)
+        by_source = _rows_by_source(conn, table, time_column, kind, account.id, ledger_filter(stream, typed))
         if stream not in api_streams:
             # No API stream (Binance has no ledger): what CSV imports brought, never a gap.
             if by_source:
@@ -166,23 +166,13 @@ def _merge(windows: list[Window]) -> list[Window]:
     return [(low, high) for low, high in merged]
 
 
-def _ledger_types(stream: str, typed: dict[str, str]) -> tuple[bool, list[str]] | None:
-    """Which ledger types a stream's rows have: (True, [type]) its own, (False, types) all but
-    those, None any."""
-    if stream in typed:
-        return True, [typed[stream]]
-    if stream == streams.LEDGER and typed:
-        return False, list(typed.values())
-    return None
-
-
 def _rows_by_source(
     conn: Connection,
     table: Table,
     time_column: str,
     kind: str | None,
     account_id: str,
-    types: tuple[bool, list[str]] | None = None,
+    rows_of: ColumnElement[bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """{"api"|"csv": {"rows", "first", "last"}} of one stream's rows."""
     origin = case((table.c.source.like("csv:%"), "csv"), else_="api")
@@ -192,9 +182,8 @@ def _rows_by_source(
     )
     if kind is not None:
         query = query.where(table.c.kind == kind)
-    if types is not None:
-        inside, names = types
-        query = query.where(table.c.type.in_(names) if inside else table.c.type.not_in(names))
+    if rows_of is not None:  # a ledger shared by streams (warehouse/store.py ledger_filter)
+        query = query.where(rows_of)
     query = query.group_by(origin)
     return {
         source: {"rows": rows, "first": _aware(first), "last": _aware(last)}

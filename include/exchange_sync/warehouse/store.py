@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.engine import URL, Connection, Engine
 
 from exchange_sync import streams
@@ -33,6 +33,17 @@ STREAM_TABLES: dict[str, Table] = {
     streams.CONVERSIONS: schema.ledger,
 }
 TRANSFER_KIND = {streams.DEPOSITS: "deposit", streams.WITHDRAWALS: "withdrawal"}
+
+
+def ledger_filter(stream: str, ledger_types: Mapping[str, str]) -> ColumnElement[bool] | None:
+    """Which ledger rows are `stream`'s, where some streams are stored as ledger rows of one type
+    (`ledger_types`, profiles.py: conversions): that type's for those, the rest for the ledger;
+    None: every row (no stream is typed, or a stream of another table)."""
+    if stream in ledger_types:
+        return schema.ledger.c.type == ledger_types[stream]
+    if stream == streams.LEDGER and ledger_types:
+        return schema.ledger.c.type.not_in(list(ledger_types.values()))
+    return None
 
 
 class Warehouse:
@@ -139,13 +150,11 @@ class Warehouse:
                 counts[stream] = conn.scalar(query)
             ledger = schema.ledger.c
             typed = dict(ledger_types or {})
-            for stream, kind in typed.items():
-                query = select(func.count()).where(ledger.account_id == account_id, ledger.type == kind)
+            for stream in (*typed, streams.LEDGER):
+                query = select(func.count()).where(ledger.account_id == account_id)
+                if (rows_of := ledger_filter(stream, typed)) is not None:
+                    query = query.where(rows_of)
                 counts[stream] = conn.scalar(query)
-            query = select(func.count()).where(ledger.account_id == account_id)
-            if typed:
-                query = query.where(ledger.type.not_in(list(typed.values())))
-            counts[streams.LEDGER] = conn.scalar(query)
             counts[streams.BALANCES] = len(self._latest_balances(conn, account_id))
         return counts
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from exchange_sync.simulator.decimals import ZERO, canonical, fixed
 from exchange_sync.simulator.ledger import LedgerEntry, ledger
 from exchange_sync.simulator.model import Account, Trade, Transfer
+from exchange_sync.simulator.protocols.binance import convert
 
 if TYPE_CHECKING:
     from exchange_sync.simulator.state import World
@@ -61,7 +62,7 @@ OPERATIONS = {
     "reward": "Simple Earn Flexible Interest",
 }
 # The neutral "conversion" flow's kinds (convert, dust) -> Binance's names.
-CONVERSIONS = {"convert": "Binance Convert", "dust": "Small Assets Exchange BNB"}
+CONVERSIONS = {"convert": convert.LEDGER_TYPE, "dust": "Small Assets Exchange BNB"}
 
 
 def _when(ms: int) -> str:
