@@ -151,6 +151,34 @@ def test_a_failed_page_leaves_nothing_and_the_next_page_goes_in(warehouse_url):
         warehouse.close()
 
 
+@pytest.mark.postgres
+def test_postgresql_copies_new_pages_straight_in_and_merges_pages_of_stored_rows(postgres_url):
+    """A page of new rows needs no merge (the fast path, about half the server time); a page with
+    one stored row among new ones must still update that row and insert the rest, all in the
+    page's transaction."""
+    warehouse = Warehouse.open(postgres_url)
+    try:
+        staged = "SELECT to_regclass('pg_temp.es_stage_trades') IS NOT NULL"
+        cursor = Cursor("acc", streams.TRADES, NOW, scope="BTC/USDT", position="1")
+        with warehouse.engine.begin() as conn:
+            conn.execute(trades.delete())
+        warehouse.commit_page(streams.TRADES, trades_page(100), cursor)
+        with warehouse.engine.connect() as conn:
+            assert conn.exec_driver_sql(staged).scalar() is False  # nothing was merged
+        overlapping = trades_page(100, "new-")
+        overlapping[99] = {**trades_page(100)[7], "side": "sell", "amount": Decimal("2.5")}
+        later = Cursor("acc", streams.TRADES, NOW, "BTC/USDT", "2")
+        warehouse.commit_page(streams.TRADES, overlapping, later)
+        with warehouse.engine.connect() as conn:
+            assert conn.exec_driver_sql(staged).scalar() is True
+        rows = {r["trade_id"]: r for r in warehouse.rows(trades, "acc")}
+        assert len(rows) == 199
+        assert rows["7"]["side"] == "sell" and rows["7"]["amount"] == Decimal("2.5")
+        assert warehouse.cursor("acc", streams.TRADES, "BTC/USDT").position == "2"
+    finally:
+        warehouse.close()
+
+
 def test_a_naive_time_is_refused_as_the_statement_path_refuses_it(warehouse_url):
     warehouse = Warehouse.open(warehouse_url)
     try:

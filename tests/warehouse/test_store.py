@@ -76,7 +76,9 @@ def test_a_page_is_written_in_one_statement_not_one_per_row(warehouse):
     event.remove(warehouse.engine, "before_cursor_execute", count)
     assert len(warehouse.rows(trades, "acc")) == 1000
     if warehouse.engine.dialect.name == "postgresql":
-        assert sent == ["one statement"] * 2  # COPY into a staging table, then one INSERT ... SELECT
+        # The new page is one COPY straight into the table (no INSERT at all); the page of stored
+        # rows is COPY into a staging table, then one INSERT ... SELECT ... ON CONFLICT.
+        assert sent == ["one statement"]
     else:
         assert sent == ["1000 rows, one each"] * 2  # sqlite3 steps one prepared statement in C
 
@@ -152,6 +154,28 @@ def test_new_sqlite_files_opened_at_once_all_switch_to_wal(tmp_path):
 )
 def test_canonical_decimal(raw, canonical):
     assert canonical_decimal(raw) == canonical
+
+
+def test_canonical_decimal_agrees_with_its_definition_on_random_amounts():
+    """Its plain-spelling shortcut must give what normalize() + fixed-point gives, every time."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(20_000):
+        digits = str(rng.randrange(10 ** rng.randrange(1, 20)))
+        sign = rng.choice(["", "-"])
+        spelled = rng.choice(
+            [
+                f"{sign}{digits}",
+                f"{sign}{digits[:-3] or '0'}.{digits[-3:]}{'0' * rng.randrange(4)}",
+                f"{sign}0.{'0' * rng.randrange(9)}{digits}",
+                f"{sign}{digits}E{rng.randrange(-12, 12)}",
+            ]
+        )
+        value = Decimal(spelled)
+        assert canonical_decimal(value) == canonical_decimal(spelled)
+        defined = format(value.normalize(), "f")
+        assert canonical_decimal(value) == ("0" if defined in ("-0", "0") else defined), spelled
 
 
 def test_non_finite_amounts_are_refused():

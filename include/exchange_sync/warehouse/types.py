@@ -14,6 +14,13 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 def canonical_decimal(value: Decimal | str) -> str:
     """'0.00123400' -> '0.001234', '1E+2' -> '100': one spelling per number, never an exponent."""
     number = value if type(value) is Decimal else Decimal(value)
+    text = str(number)
+    # Most amounts are spelled plainly ("0.00123400"): trimming the zeros is all there is to do,
+    # at a fraction of normalize()'s cost, on every amount of every page. NaN and infinities have
+    # no point; an exponent (str() writes one below 1E-6) goes the long way.
+    if "." in text and "E" not in text:
+        text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "0") else text
     if not number.is_finite():
         raise ValueError(f"amount {value!r} is not a finite number")
     text = format(number.normalize(), "f")

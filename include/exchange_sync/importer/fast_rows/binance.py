@@ -71,12 +71,20 @@ def trade_rows(
             return None
         if type(is_buyer) is not bool or type(is_maker) is not bool:
             return None
-        amounts = _AMOUNTS(record)
+        texts = _AMOUNTS(record)
         asset = record["commissionAsset"]
-        if any(type(v) is not str for v in amounts) or type(asset) is not str or not asset:
+        # Spelled out, not any(...): a generator per record was a fifth of this function's time.
+        if (
+            type(texts[0]) is not str
+            or type(texts[1]) is not str
+            or type(texts[2]) is not str
+            or type(texts[3]) is not str
+            or type(asset) is not str
+            or not asset
+        ):
             return None
         try:
-            price, amount, cost, fee = map(Decimal, amounts)
+            price, amount, cost, fee = map(Decimal, texts)
         except InvalidOperation:  # not a number, or "" (ccxt reads that as missing)
             return None
         if not (price.is_finite() and amount.is_finite() and cost.is_finite() and fee.is_finite()):
