@@ -49,7 +49,7 @@ bench: install
 	$(BIN)/python bench/idle_accounts.py
 	$(BIN)/python bench/import_vs_ccxt.py
 	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --latency-ms 30
-	$(BIN)/python bench/import_vs_ccxt.py --no-throttle
+	$(BIN)/python bench/import_vs_ccxt.py --no-throttle --rounds 5
 	$(BIN)/python bench/kraken_pacing.py
 	$(BIN)/python bench/memory_vs_history.py
 	$(BIN)/python bench/backfill_vs_minimum.py
