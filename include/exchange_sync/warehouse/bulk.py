@@ -140,8 +140,8 @@ def bulk_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         on_conflict = f"ON CONFLICT ({target}) DO NOTHING"
     pairs = tuple(zip(columns, renderers, strict=True))
     if conn.dialect.name == "sqlite":
-        columns = [_column(render, [row[name] for row in rows], None) for name, render in pairs]
-        values = list(zip(*columns, strict=True))
+        rendered = [_column(render, [row[name] for row in rows], None) for name, render in pairs]
+        values = list(zip(*rendered, strict=True))
         placeholders = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(
             f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) {on_conflict}', values
@@ -161,21 +161,17 @@ def _copy(
     lines = _copy_lines(rows, pairs)
     if _copy_new_rows(conn, table, names, lines):
         return
-    buffer = io.StringIO(lines)
     stage = f"es_stage_{table.name}"
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        # One round trip: the staging table is made once per session (a no-op afterwards). A
-        # TRUNCATE per page rewrote the table's file each time; the DELETE after the merge and
-        # ON COMMIT DELETE ROWS do not, and a rolled-back page's rows go with its transaction.
-        # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
-        cursor.copy_expert(
-            f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
-            f'SELECT * FROM "{table.name}" WITH NO DATA; COPY "{stage}" ({names}) FROM STDIN',
-            buffer,
-        )
-    finally:
-        cursor.close()
+    # One round trip: the staging table is made once per session (a no-op afterwards). A
+    # TRUNCATE per page rewrote the table's file each time; the DELETE after the merge and
+    # ON COMMIT DELETE ROWS do not, and a rolled-back page's rows go with its transaction.
+    # CREATE TABLE AS copies no constraints: a page carrying only some columns stages fine.
+    _copy_from(
+        conn,
+        f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+        f'SELECT * FROM "{table.name}" WITH NO DATA; COPY "{stage}" ({names}) FROM STDIN',
+        lines,
+    )
     # Through SQLAlchemy, so the statement is seen (and logged) like every other write.
     # Emptied here too, not only at commit: a second page of the table in the same transaction
     # (a ledger page's derived transfers) must not merge this page's rows again.
@@ -189,12 +185,18 @@ def _copy_new_rows(conn: Connection, table: Table, names: str, lines: str) -> bo
     column the page carries, the table's defaults for the rest (`source` is the API's)."""
     from psycopg2.errors import UniqueViolation  # here: a SQLite-only install has no psycopg2
 
-    cursor = conn.connection.dbapi_connection.cursor()
     try:
         with conn.begin_nested():
-            cursor.copy_expert(f'COPY "{table.name}" ({names}) FROM STDIN', io.StringIO(lines))
+            _copy_from(conn, f'COPY "{table.name}" ({names}) FROM STDIN', lines)
     except UniqueViolation:
         return False
+    return True
+
+
+def _copy_from(conn: Connection, sql: str, lines: str) -> None:
+    """Run `sql`, whose COPY ... FROM STDIN reads `lines`, on the connection's own session."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(sql, io.StringIO(lines))
     finally:
         cursor.close()
-    return True
