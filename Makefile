@@ -45,6 +45,7 @@ lint: install
 ## exchange's accounts against the time their weight takes at the shared per-IP budget.
 bench: install
 	$(BIN)/python bench/parse_dags.py
+	$(BIN)/python bench/parse_dags.py --accounts 1000 --repeat 1
 	$(BIN)/python bench/requests_vs_minimum.py
 	$(BIN)/python bench/idle_accounts.py
 	$(BIN)/python bench/import_vs_ccxt.py

@@ -3,7 +3,7 @@ share one market list and one request budget through the warehouse (hooks/shared
 
 from __future__ import annotations
 
-import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +17,7 @@ from exchange_sync.recovery.backfill import (
     plan_trade_chunks,
     prime_markets,
 )
+from tests.fixtures.concurrency import at_once
 from tests.fixtures.simulator import EXCHANGES
 from tests.importer.conftest import account_config
 
@@ -156,19 +157,7 @@ def test_concurrent_clients_share_one_request_budget(warehouse, monkeypatch):
     from exchange_sync.warehouse import client_state
 
     monkeypatch.setattr(client_state, "now_us_since_epoch", lambda: 1_000_000_000_000)
-    waits: list[float] = []
-    lock = threading.Lock()
-
-    def reserve() -> None:
-        wait = warehouse.clients.reserve("binance", "http://x", 0.5, ahead=0.2)
-        with lock:
-            waits.append(wait)
-
-    threads = [threading.Thread(target=reserve) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    waits = at_once(6, lambda: warehouse.clients.reserve("binance", "http://x", 0.5, ahead=0.2))
     assert sorted(waits) == [pytest.approx(max(0, 0.5 * k - 0.2)) for k in range(6)]
     assert warehouse.clients.reserve("binance", "http://other", 0.5) == 0
 
@@ -189,3 +178,60 @@ def test_paced_clients_wait_on_the_shared_schedule(gap_account, warehouse, simul
     assert scheduled.base_url == simulator.exchange_url("binance")
     # exchangeInfo and account cost 4 of ccxt's units each, at 50 ms: the schedule is that far on.
     assert scheduled.next_at_us >= before + 2 * round(0.2 / BUDGET_HEADROOM * 1e6)
+
+
+def test_an_endpoint_on_its_own_budget_is_counted_per_account_and_charges_the_ip_nothing(
+    gap_account, warehouse, simulator, monkeypatch
+):
+    """Binance's conversion history is limited per account (UID weight, in minute windows), not per
+    IP: its calls are counted in that account's own window, go at once while it has room, and leave
+    the IP's schedule, which every other client of the exchange waits on, where the market list and
+    the balance left it (ccxt alone would charge it about a second per call)."""
+    from exchange_sync.hooks.shared import own_schedule
+    from exchange_sync.profiles import BINANCE
+    from exchange_sync.warehouse import schema
+
+    monkeypatch.setenv("EXCHANGE_SYNC_CLIENT_PACING", "on")
+    _sim, account = gap_account("binance")
+    client = backfill_client(account, warehouse)
+    client.fetch_balance()
+
+    def schedules() -> dict[str, int]:
+        with warehouse.engine.connect() as conn:
+            return {r.base_url: r.next_at_us for r in conn.execute(schema.rate_budgets.select())}
+
+    ip = simulator.exchange_url("binance")
+    ip_before = schedules()[ip]
+    now_ms = int(time.time() * 1000)
+    started = time.monotonic()
+    for _ in range(2):
+        client.fetch_convert_trade_history(since=now_ms - 86_400_000, params={"until": now_ms})
+    took = time.monotonic() - started
+    assert schedules() == {ip: ip_before}
+    budget = next(b for b in BINANCE.own_budgets if b.path == "convert/tradeFlow")
+    with warehouse.engine.connect() as conn:
+        (counted,) = conn.execute(schema.window_budgets.select()).all()
+    assert counted.schedule == own_schedule(ip, budget, client.apiKey)
+    # Both calls in one window (or the second in the next, had the first met the window's edge).
+    assert counted.used in (2 * budget.weight, budget.weight)
+    assert took < 1.0 or counted.used == budget.weight
+    assert own_schedule(ip, budget, "another account's key") != counted.schedule
+
+
+def test_a_window_budget_lets_calls_go_until_it_is_spent_then_waits_for_the_next_window(
+    warehouse, monkeypatch
+):
+    """Clients side by side on one account's window budget: as many go at once as the window has
+    room for, the rest wait for the next window's start (plus the edge margin); another account's
+    window is its own; a request too close to a window's end waits for the next one."""
+    from exchange_sync.warehouse import client_state
+
+    minute = 60_000_000
+    clock = {"now": 1000 * minute + 10_000_000}  # 10 s into a minute
+    monkeypatch.setattr(client_state, "now_us_since_epoch", lambda: clock["now"])
+    waits = at_once(7, lambda: warehouse.clients.reserve_in_window("binance", "acct-a", 3000, 9000, 60, 0.5))
+    # 3 fit a window: 3 now, 3 at the next minute's start + 0.5 s, 1 a minute after that.
+    assert sorted(waits) == [0, 0, 0, 50.5, 50.5, 50.5, 110.5]
+    assert warehouse.clients.reserve_in_window("binance", "acct-b", 3000, 9000, 60, 0.5) == 0
+    clock["now"] = 1003 * minute - 200_000  # 0.2 s before a window ends: wait for the next
+    assert warehouse.clients.reserve_in_window("binance", "acct-b", 3000, 9000, 60, 0.5) == pytest.approx(0.7)

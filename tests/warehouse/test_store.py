@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from exchange_sync.warehouse import Cursor, Warehouse
 from exchange_sync.warehouse.migrations import LATEST_VERSION, current_version
 from exchange_sync.warehouse.schema import trades
 from exchange_sync.warehouse.types import canonical_decimal
+from tests.fixtures.concurrency import at_once
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -118,20 +118,15 @@ def test_schema_is_versioned_and_migration_is_idempotent(warehouse_url):
 
 def open_at_once(url: str, openers: int) -> list[BaseException]:
     """`openers` threads open the warehouse at `url` at the same moment; what they raised."""
-    errors: list[BaseException] = []
 
-    def open_it() -> None:
+    def open_it() -> BaseException | None:
         try:
             Warehouse.open(url).close()
         except BaseException as exc:  # collected and returned
-            errors.append(exc)
+            return exc
+        return None
 
-    threads = [threading.Thread(target=open_it) for _ in range(openers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
+    return [error for error in at_once(openers, open_it) if error is not None]
 
 
 def test_concurrent_first_opens_do_not_collide(warehouse_url):

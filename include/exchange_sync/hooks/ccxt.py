@@ -207,7 +207,9 @@ def build_client(
     if not client_pacing_enabled():
         client.enableRateLimit = False
     if shared is not None and not asynchronous:
-        share(client, credentials.exchange, credentials.base_url, shared)
+        share(
+            client, credentials.exchange, credentials.base_url, shared, profile.own_budgets if profile else ()
+        )
     return client
 
 

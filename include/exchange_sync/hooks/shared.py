@@ -16,11 +16,19 @@ together go faster than the exchange allows. build_client(..., shared=...) attac
 * budget: ccxt's throttle (its `rateLimit` times the endpoint's cost) is kept as the measure of each
   request, but the wait comes from one schedule per exchange in the warehouse, so N concurrent
   clients share one budget instead of each spending a whole one.
+* own budgets: ccxt has one throttle per client, so it puts an endpoint that the exchange limits
+  per account on a budget of its own (Binance's convert/tradeFlow: 3,000 of 180,000 UID weight a
+  minute) on the IP's schedule too, where its cost (about a second) holds up every other client of
+  the exchange. The profile lists such endpoints (ExchangeProfile.own_budgets); each is counted
+  per account (API key) in the exchange's own fixed windows, and charges the IP's schedule
+  nothing: a few such calls go at once, many wait for the next window instead of meeting a 429.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +47,44 @@ BUDGET_HEADROOM = 0.99
 BUDGET_AHEAD_SECONDS = 0.3
 
 
-def share(client: Any, exchange: str, base_url: str | None, state: ClientState) -> None:
+# Requests to an own budget keep this far from its windows' edges (ClientState.reserve_in_window):
+# more than the clock of an NTP-synchronised host differs from the exchange's.
+WINDOW_EDGE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class OwnBudget:
+    """An endpoint the exchange limits per account on a budget of its own, not the IP's, counted
+    in fixed windows aligned to the clock."""
+
+    path: str  # as ccxt's api table names it (the `path` fetch2 is given), e.g. convert/tradeFlow
+    weight: int  # what one request spends of the budget
+    limit: int  # the budget per window
+    window_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.weight <= self.usable:
+            raise ValueError(
+                f"{self.path}: a request of weight {self.weight} never fits a budget of {self.usable}"
+            )
+
+    @property
+    def usable(self) -> int:
+        """What is spent of the budget per window: just below the limit, as with the IP's."""
+        return int(self.limit * BUDGET_HEADROOM)
+
+
+def share(
+    client: Any,
+    exchange: str,
+    base_url: str | None,
+    state: ClientState,
+    own_budgets: tuple[OwnBudget, ...] = (),
+) -> None:
     """Make `client` take its market list and request budget from `state`."""
     key = (exchange, base_url or "")
+    own = {budget.path: budget for budget in own_budgets}
+    original_cost = client.calculate_rate_limiter_cost
     original_load = client.load_markets
     original_market = client.market
     client.markets_from_store = False
@@ -66,14 +109,42 @@ def share(client: Any, exchange: str, base_url: str | None, state: ClientState) 
         return original_market(symbol)
 
     def throttle(cost: float | None = None) -> None:
+        if cost == 0:  # an endpoint paid on its own budget (below)
+            return
         seconds = client.rateLimit * (1 if cost is None else cost) / 1000 / BUDGET_HEADROOM
-        wait = state.reserve(*key, seconds, BUDGET_AHEAD_SECONDS)
-        if wait > 0:
-            time.sleep(wait)
+        _wait(state.reserve(*key, seconds, BUDGET_AHEAD_SECONDS))
+
+    def calculate_rate_limiter_cost(
+        api: Any, method: Any, path: Any, params: Any, config: dict | None = None
+    ) -> Any:
+        # ccxt's fetch2 asks this just before throttle(cost): the one moment that knows the path.
+        budget = own.get(path)
+        if budget is None:
+            return original_cost(api, method, path, params, config or {})
+        schedule = own_schedule(base_url, budget, client.apiKey)
+        _wait(
+            state.reserve_in_window(
+                exchange, schedule, budget.weight, budget.usable, budget.window_seconds, WINDOW_EDGE_SECONDS
+            )
+        )
+        return 0
 
     client.load_markets = load_markets
     client.market = market
     client.throttle = throttle
+    client.calculate_rate_limiter_cost = calculate_rate_limiter_cost
+
+
+def own_schedule(base_url: str | None, budget: OwnBudget, api_key: str | None) -> str:
+    """The schedule of one account's own budget for one endpoint: the API key stands for the
+    account (one key per account at a time), hashed, as nothing of a key belongs in the warehouse."""
+    digest = hashlib.sha256((api_key or "").encode()).hexdigest()[:16]
+    return f"{base_url or ''}|{budget.path}|{digest}"
+
+
+def _wait(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def install_markets(client: Any, stored: MarketList) -> None:

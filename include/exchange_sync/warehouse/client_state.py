@@ -1,5 +1,6 @@
 """What the ccxt clients of one exchange share across task processes and workers: the market list
-(loaded once, handed to later clients) and one request budget (reserved request by request).
+(loaded once, handed to later clients), one request budget (reserved request by request), and the
+per-account budgets of endpoints limited on their own (counted in the exchange's windows).
 
 The warehouse is the one store every task process and Celery worker reaches, so it holds both.
 """
@@ -93,3 +94,36 @@ class ClientState:
                 .values(next_at_us=max(next_at, start) + round(seconds * 1e6))
             )
         return (start - now_us) / 1e6
+
+    def reserve_in_window(
+        self, exchange: str, schedule: str, weight: int, limit: int, window_s: float, margin_s: float
+    ) -> float:
+        """Reserve `weight` of a budget the exchange counts in fixed windows of `window_s`
+        aligned to the clock (Binance: the minute), at most `limit` a window: how long to wait
+        before sending. A request goes at once while its window has room, so a few calls spend no
+        time at all; once the window is spent, at the next one's start. Nothing is sent within
+        `margin_s` of a window's edge, so a clock that differs from the exchange's by less than
+        that never puts a request in the window next to the one it was counted in."""
+        now = now_us_since_epoch()
+        width, margin = round(window_s * 1e6), round(margin_s * 1e6)
+        window = now // width * width
+        if now >= window + width - margin:  # too close to the edge: the next window
+            window += width
+        w = schema.window_budgets.c
+        key = (w.exchange == exchange, w.schedule == schedule)
+        with self.engine.begin() as conn:  # as reserve(): one writer per schedule at a time
+            upsert(
+                conn,
+                schema.window_budgets,
+                [{"exchange": exchange, "schedule": schedule, "window_start_us": window, "used": 0}],
+                keep_stored=True,
+            )
+            stored = conn.execute(select(w.window_start_us, w.used).where(*key).with_for_update()).one()
+            used = stored.used if stored.window_start_us >= window else 0
+            window = max(window, stored.window_start_us)
+            if used + weight > limit:  # this window is spent (by this client or others)
+                window, used = window + width, 0
+            conn.execute(
+                update(schema.window_budgets).where(*key).values(window_start_us=window, used=used + weight)
+            )
+        return max(0, window + margin - now) / 1e6

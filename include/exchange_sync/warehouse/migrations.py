@@ -59,6 +59,7 @@ MIGRATIONS: list[tuple[int, str, Step | None]] = [
     (4, "key facts read while healthy", _add_columns("key_versions", "facts", "facts_read_at")),
     (5, "market lists and request budgets shared by clients", _add_tables("market_lists", "rate_budgets")),
     (6, "CSV imports: row sources, imports, rejected lines", _add_sources_and_csv_tables),
+    (7, "per-account budgets counted in fixed windows", _add_tables("window_budgets")),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -253,3 +253,16 @@ csv_rejects = Table(
     Column("raw", Text, nullable=False),  # the line's fields as read (never a secret: exports hold none)
     Column("rejected_at", UTCDateTime, nullable=False),
 )
+
+# -- version 7: budgets an exchange counts per account in fixed windows -----------------------------
+
+# An endpoint's own budget for one account (hooks/shared.py OwnBudget), counted as the exchange
+# counts it: the weight used in the window that starts at window_start_us (µs since the epoch).
+window_budgets = Table(
+    "window_budgets",
+    metadata,
+    Column("exchange", String(64), primary_key=True),
+    Column("schedule", String(256), primary_key=True),  # base URL | endpoint | hash of the API key
+    Column("window_start_us", BigInteger, nullable=False),
+    Column("used", BigInteger, nullable=False),
+)
