@@ -83,7 +83,8 @@ def share(
 ) -> None:
     """Make `client` take its market list and request budget from `state`."""
     key = (exchange, base_url or "")
-    own = {budget.path: budget for budget in own_budgets}
+    # Each own budget's schedule for this client's account, by ccxt's path.
+    own = {b.path: (b, own_schedule(base_url, b, client.apiKey)) for b in own_budgets}
     original_cost = client.calculate_rate_limiter_cost
     original_load = client.load_markets
     original_market = client.market
@@ -118,10 +119,9 @@ def share(
         api: Any, method: Any, path: Any, params: Any, config: dict | None = None
     ) -> Any:
         # ccxt's fetch2 asks this just before throttle(cost): the one moment that knows the path.
-        budget = own.get(path)
-        if budget is None:
+        if path not in own:
             return original_cost(api, method, path, params, config or {})
-        schedule = own_schedule(base_url, budget, client.apiKey)
+        budget, schedule = own[path]
         _wait(
             state.reserve_in_window(
                 exchange, schedule, budget.weight, budget.usable, budget.window_seconds, WINDOW_EDGE_SECONDS

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Row, Table, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from exchange_sync.warehouse import schema
 from exchange_sync.warehouse.upsert import upsert
@@ -77,20 +77,13 @@ class ClientState:
         and never more than `ahead` seconds' worth of requests ahead of it (what a pause, such as
         a new task's start-up, left unused)."""
         now_us = now_us_since_epoch()
-        b = schema.rate_budgets.c
-        key = (b.exchange == exchange, b.base_url == base_url)
-        with self.engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock below
-            upsert(
-                conn,
-                schema.rate_budgets,
-                [{"exchange": exchange, "base_url": base_url, "next_at_us": 0}],
-                keep_stored=True,
-            )
-            next_at = conn.execute(select(b.next_at_us).where(*key).with_for_update()).scalar_one()
+        with self.engine.begin() as conn:
+            new = {"exchange": exchange, "base_url": base_url, "next_at_us": 0}
+            next_at = _locked(conn, schema.rate_budgets, new).next_at_us
             start = max(now_us, next_at - round(ahead * 1e6))
             conn.execute(
                 update(schema.rate_budgets)
-                .where(*key)
+                .where(*_key(schema.rate_budgets, new))
                 .values(next_at_us=max(next_at, start) + round(seconds * 1e6))
             )
         return (start - now_us) / 1e6
@@ -109,21 +102,29 @@ class ClientState:
         window = now // width * width
         if now >= window + width - margin:  # too close to the edge: the next window
             window += width
-        w = schema.window_budgets.c
-        key = (w.exchange == exchange, w.schedule == schedule)
-        with self.engine.begin() as conn:  # as reserve(): one writer per schedule at a time
-            upsert(
-                conn,
-                schema.window_budgets,
-                [{"exchange": exchange, "schedule": schedule, "window_start_us": window, "used": 0}],
-                keep_stored=True,
-            )
-            stored = conn.execute(select(w.window_start_us, w.used).where(*key).with_for_update()).one()
+        with self.engine.begin() as conn:
+            new = {"exchange": exchange, "schedule": schedule, "window_start_us": window, "used": 0}
+            stored = _locked(conn, schema.window_budgets, new)
             used = stored.used if stored.window_start_us >= window else 0
             window = max(window, stored.window_start_us)
             if used + weight > limit:  # this window is spent (by this client or others)
                 window, used = window + width, 0
             conn.execute(
-                update(schema.window_budgets).where(*key).values(window_start_us=window, used=used + weight)
+                update(schema.window_budgets)
+                .where(*_key(schema.window_budgets, new))
+                .values(window_start_us=window, used=used + weight)
             )
         return max(0, window + margin - now) / 1e6
+
+
+def _key(table: Table, row: dict[str, Any]) -> tuple[ColumnElement[bool], ...]:
+    """Conditions naming `row` by its primary key."""
+    return tuple(column == row[column.name] for column in table.primary_key.columns)
+
+
+def _locked(conn: Connection, table: Table, new: dict[str, Any]) -> Row:
+    """The row of `table` with `new`'s primary key (made from `new` if there is none), locked
+    until the transaction ends, so one writer at a time moves a budget on: SQLite's transactions
+    are BEGIN IMMEDIATE (engine.py), PostgreSQL takes the row lock here."""
+    upsert(conn, table, [new], keep_stored=True)
+    return conn.execute(select(table).where(*_key(table, new)).with_for_update()).one()
